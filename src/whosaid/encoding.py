@@ -1,0 +1,246 @@
+"""Documents <-> model windows.
+
+Encoding: a document is tokenized once (fast tokenizer, character offsets), then cut
+into windows of at most `max_length` sub-tokens (special tokens included) that
+overlap by `stride` tokens, so no article is ever truncated. Each window carries one
+IOB2 label row per layer; -100 marks special tokens, non-first sub-tokens (unless
+`label_all_subtokens`) and every token of a layer the document does not annotate.
+
+Decoding: per-layer tag probabilities of the windows are averaged back onto the
+document's tokens, decoded with a BIO-constrained Viterbi pass (no I-X without a
+preceding B-X/I-X), and turned into character spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from whosaid.documents import Document, Span
+from whosaid.errors import WhosaidError
+from whosaid.schema import Schema
+
+IGNORE = -100
+
+
+@dataclass(frozen=True)
+class EncodingSettings:
+    max_length: int = 256
+    stride: int = 64
+    label_all_subtokens: bool = True
+
+    def __post_init__(self):
+        if self.max_length < 8:
+            raise WhosaidError(f"max_length must be at least 8, got {self.max_length}")
+        if not 0 <= self.stride < self.max_length - 2:
+            raise WhosaidError(f"stride must be in [0, max_length - 2), got {self.stride}")
+
+
+@dataclass
+class TokenizedDocument:
+    """A document's sub-tokens: ids, character offsets and word ids (no specials)."""
+
+    doc: Document
+    input_ids: list[int]
+    offsets: list[tuple[int, int]]
+    word_ids: list[int]
+
+    @property
+    def first_subtoken(self) -> list[bool]:
+        return [i == 0 or self.word_ids[i] != self.word_ids[i - 1] for i in range(len(self.word_ids))]
+
+
+@dataclass
+class Window:
+    """One model input: tokens [start, end) of a document, with specials added."""
+
+    doc_index: int
+    start: int
+    end: int
+    input_ids: list[int]
+    labels: list[list[int]] | None = None  # [layer][position], positions include specials
+
+
+def tokenize_document(doc: Document, tokenizer) -> TokenizedDocument:
+    enc = tokenizer(doc.text, add_special_tokens=False, return_offsets_mapping=True)
+    word_ids = enc.word_ids()
+    # Tokens without a word id (none for BERT-like tokenizers) each form their own word.
+    fixed, last = [], -1
+    for w in word_ids:
+        last = last + 1 if w is None else w
+        fixed.append(last)
+    return TokenizedDocument(doc, list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]], fixed)
+
+
+def window_bounds(n_tokens: int, settings: EncodingSettings) -> list[tuple[int, int]]:
+    """Token ranges covering [0, n_tokens) with `stride` tokens of overlap."""
+    size = settings.max_length - 2
+    if n_tokens <= size:
+        return [(0, n_tokens)]
+    step = size - settings.stride
+    bounds, start = [], 0
+    while True:
+        end = min(start + size, n_tokens)
+        bounds.append((start, end))
+        if end == n_tokens:
+            return bounds
+        start += step
+
+
+def token_tags(tok: TokenizedDocument, schema: Schema, layer: str) -> list[str]:
+    """IOB2 tag of every sub-token for one layer (a token belongs to the span it overlaps)."""
+    tags = ["O"] * len(tok.offsets)
+    spans = tok.doc.spans_in(layer)
+    j = 0
+    for i, (s, e) in enumerate(tok.offsets):
+        while j < len(spans) and spans[j].end <= s:
+            j += 1
+        if j < len(spans) and spans[j].start < e and s < spans[j].end:
+            span = spans[j]
+            inside = i > 0 and tags[i - 1] != "O" and tags[i - 1][2:] == span.label \
+                and tok.offsets[i - 1][1] > span.start
+            tags[i] = ("I-" if inside else "B-") + span.label
+    return tags
+
+
+def encode_document(tok: TokenizedDocument, doc_index: int, schema: Schema, tokenizer,
+                    settings: EncodingSettings, with_labels: bool = True) -> list[Window]:
+    """Cut a tokenized document into labelled windows."""
+    cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
+    first = tok.first_subtoken
+    rows = None
+    if with_labels:
+        rows = []
+        for layer in schema.layer_names:
+            if layer not in tok.doc.layers:
+                rows.append([IGNORE] * len(tok.offsets))
+                continue
+            l2i = schema.label2id(layer)
+            ids = [l2i[t] for t in token_tags(tok, schema, layer)]
+            if not settings.label_all_subtokens:
+                ids = [x if f else IGNORE for x, f in zip(ids, first)]
+            rows.append(ids)
+    windows = []
+    for start, end in window_bounds(len(tok.input_ids), settings):
+        ids = [cls_id] + tok.input_ids[start:end] + [sep_id]
+        labels = None
+        if rows is not None:
+            labels = [[IGNORE] + r[start:end] + [IGNORE] for r in rows]
+        windows.append(Window(doc_index, start, end, ids, labels))
+    return windows
+
+
+def encode_documents(docs: list[Document], schema: Schema, tokenizer, settings: EncodingSettings,
+                     with_labels: bool = True) -> tuple[list[TokenizedDocument], list[Window]]:
+    toks = [tokenize_document(d, tokenizer) for d in docs]
+    windows = []
+    for i, tok in enumerate(toks):
+        windows += encode_document(tok, i, schema, tokenizer, settings, with_labels)
+    return toks, windows
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def merge_window_probs(n_tokens: int, windows: list[Window], probs: list[np.ndarray]) -> np.ndarray:
+    """Average per-window tag probabilities ([positions, tags], specials included)
+    onto the document's tokens; every token is covered by at least one window."""
+    n_tags = probs[0].shape[-1]
+    total = np.zeros((n_tokens, n_tags), dtype=np.float32)
+    count = np.zeros((n_tokens, 1), dtype=np.float32)
+    for w, p in zip(windows, probs):
+        total[w.start:w.end] += p[1:1 + w.end - w.start]
+        count[w.start:w.end] += 1
+    return total / np.maximum(count, 1)
+
+
+def allowed_transitions(tags: list[str]) -> np.ndarray:
+    """allowed[i, j]: may tag j follow tag i under IOB2."""
+    n = len(tags)
+    allowed = np.ones((n, n), dtype=bool)
+    for j, t in enumerate(tags):
+        if t.startswith("I-"):
+            for i, prev in enumerate(tags):
+                allowed[i, j] = prev[2:] == t[2:] and prev != "O"
+    return allowed
+
+
+def viterbi(log_probs: np.ndarray, tags: list[str]) -> list[int]:
+    """Best IOB2-valid tag path (I-X only after B-X or I-X, never first)."""
+    n, k = log_probs.shape
+    if n == 0:
+        return []
+    allowed = allowed_transitions(tags)
+    trans = np.where(allowed, 0.0, -np.inf)
+    start = np.array([0.0 if not t.startswith("I-") else -np.inf for t in tags])
+    score = start + log_probs[0]
+    back = np.zeros((n, k), dtype=np.int64)
+    for i in range(1, n):
+        cand = score[:, None] + trans
+        back[i] = cand.argmax(0)
+        score = cand.max(0) + log_probs[i]
+    path = [int(score.argmax())]
+    for i in range(n - 1, 0, -1):
+        path.append(int(back[i, path[-1]]))
+    return path[::-1]
+
+
+def repair_bio(tag_ids: list[int], tags: list[str]) -> list[int]:
+    """Greedy repair of an argmax path: an I-X that cannot continue becomes B-X."""
+    out = list(tag_ids)
+    for i, t in enumerate(out):
+        name = tags[t]
+        if name.startswith("I-"):
+            prev = tags[out[i - 1]] if i else "O"
+            if prev == "O" or prev[2:] != name[2:]:
+                out[i] = tags.index("B-" + name[2:])
+    return out
+
+
+def decode_layer(tok: TokenizedDocument, probs: np.ndarray, schema: Schema, layer: str,
+                 settings: EncodingSettings, constrained: bool = True) -> list[Span]:
+    """Token-level tag probabilities of one layer -> character spans with scores.
+
+    With first-sub-token labels, decoding runs over words (their first sub-token's
+    probabilities) and a span covers whole words."""
+    tags = schema.bio_labels(layer)
+    if settings.label_all_subtokens:
+        units = [(i, i) for i in range(len(tok.offsets))]
+    else:
+        units = []
+        for i, w in enumerate(tok.word_ids):
+            if i and w == tok.word_ids[i - 1]:
+                units[-1] = (units[-1][0], i)
+            else:
+                units.append((i, i))
+    if not units:
+        return []
+    unit_probs = probs[[u[0] for u in units]]
+    if constrained:
+        path = viterbi(np.log(np.clip(unit_probs, 1e-9, 1.0)), tags)
+    else:
+        path = repair_bio([int(x) for x in unit_probs.argmax(-1)], tags)
+    spans: list[Span] = []
+    cur = None  # [label, first unit, last unit, scores]
+    for u, t in enumerate(path):
+        name = tags[t]
+        if name.startswith("B-") or name == "O":
+            if cur:
+                spans.append(_unit_span(tok, units, layer, cur))
+                cur = None
+            if name.startswith("B-"):
+                cur = [name[2:], u, u, [unit_probs[u, t]]]
+        else:
+            cur[2] = u
+            cur[3].append(unit_probs[u, t])
+    if cur:
+        spans.append(_unit_span(tok, units, layer, cur))
+    return spans
+
+
+def _unit_span(tok: TokenizedDocument, units, layer: str, cur) -> Span:
+    label, first, last, scores = cur
+    start = tok.offsets[units[first][0]][0]
+    end = tok.offsets[units[last][1]][1]
+    return Span(layer, label, start, end, score=float(np.mean(scores)))
