@@ -9,11 +9,12 @@ API token on its first start, so nothing is interactive.
 
 By hand:
 
-    python scripts/labelstudio_server.py start --data-dir /tmp/ls   # prints URL, PID, token
+    python scripts/labelstudio_server.py start --data-dir /tmp/ls   # prints URL, token, PID
     python scripts/labelstudio_server.py stop --pid PID
 
-The token is printed only by this development helper (so a person can paste it into
-`LABEL_STUDIO_API_KEY`); it is generated fresh for each new data dir.
+The token is generated for a new data dir and printed once, by this development helper
+only, so a person can export it as `LABEL_STUDIO_API_KEY`; restarting the same data dir
+needs that variable set (Label Studio keeps the token of its first start).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 USERNAME = "test@example.com"
 LOG_NAME = "label-studio-server.log"
+#: Label Studio's SQLite database in its data dir: present once a server has started there.
+DB_NAME = "label_studio.sqlite3"
 #: Cold start (database migrations) takes ~50 s on 2 idle cores, warm ~7 s; on a loaded
 #: machine migrations took over 120 s, hence the margin. Env WHOSAID_LS_START_TIMEOUT overrides.
 START_TIMEOUT_S = float(os.environ.get("WHOSAID_LS_START_TIMEOUT", "300"))
@@ -118,6 +121,10 @@ def start_server(bin_path: str | os.PathLike, data_dir: str | os.PathLike, port:
     terminal (the `start` command); tests keep it attached.
     """
     data_dir = Path(data_dir).resolve()
+    if (data_dir / DB_NAME).exists() and token is None:
+        # The user and token were created on the first start; a new token would be ignored.
+        raise ValueError(f"{data_dir} already holds a Label Studio database: pass the token "
+                         "it was first started with")
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     token = token or secrets.token_hex(20)  # 40 hex characters, a legacy-token shape
@@ -192,9 +199,16 @@ def main(argv: list[str] | None = None) -> int:
               "(python3 -m venv .venv-ls && .venv-ls/bin/pip install label-studio==1.23.2)",
               file=sys.stderr)
         return 1
-    handle = start_server(bin_path, args.data_dir, args.port, detach=True)
-    print(f"LABEL_STUDIO_URL={handle.url}")
-    print(f"LABEL_STUDIO_API_KEY={handle.token}")
+    fresh = not (args.data_dir / DB_NAME).exists()
+    token = None if fresh else os.environ.get("LABEL_STUDIO_API_KEY")
+    if not fresh and not token:
+        print(f"{args.data_dir} was used before: set LABEL_STUDIO_API_KEY to the token printed "
+              "on its first start", file=sys.stderr)
+        return 1
+    handle = start_server(bin_path, args.data_dir, args.port, detach=True, token=token)
+    print(f"export LABEL_STUDIO_URL={handle.url}")
+    if fresh:
+        print(f"export LABEL_STUDIO_API_KEY={handle.token}")
     print(f"PID={handle.pid}  (stop: python scripts/labelstudio_server.py stop --pid {handle.pid})")
     print(f"log: {handle.log_path}")
     return 0

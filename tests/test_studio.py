@@ -375,7 +375,7 @@ def test_export_writes_new_validated_file(capsys, label_config, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp file left
     (_, kwargs), = [c for c in client.calls if c[0] == "exports.create"]
     assert kwargs["serialization_options"] == {"predictions": {"only_id": False}}
-    assert "1 with annotations" in err
+    assert "1 with annotations, 0 with predictions only" in err
     assert TOKEN.encode() not in path.read_bytes()
 
 
@@ -445,3 +445,39 @@ def test_predictions_rerun_skips_same_model_version(capsys, label_config, tmp_pa
     assert "predictions.create" not in client.names()
     code, out, _ = run(["predictions", "--project", "7", str(path), "--model-version", "m2"], client, capsys)
     assert code == 0 and out.strip() == "1"
+
+
+def test_export_identical_content_is_not_written_twice(capsys, label_config, tmp_path):
+    content = export_bytes(gold_doc())
+    client = FakeClient(label_config, export=content)
+    code, first, _ = run(["export", "--project", "7", "--output-dir", str(tmp_path)], client, capsys)
+    assert code == 0
+    code, again, err = run(["export", "--project", "7", "--output-dir", str(tmp_path)], client, capsys)
+    assert code == 0 and again == first and "nothing changed" in err
+    assert len(list(tmp_path.iterdir())) == 1
+    client.export_bytes = content.replace(b"Blinken", b"Blinkem")  # changed text: a new file
+    code, third, _ = run(["export", "--project", "7", "--output-dir", str(tmp_path)], client, capsys)
+    assert code == 0 and third != first and len(list(tmp_path.iterdir())) == 2
+
+
+def test_export_name_must_be_a_plain_word(capsys, label_config, tmp_path):
+    client = FakeClient(label_config, export=export_bytes(gold_doc()))
+    code, _, err = run(["export", "--project", "7", "--output-dir", str(tmp_path), "--name", "../x"], client, capsys)
+    assert code == 1 and "--name" in err and list(tmp_path.iterdir()) == []
+    code, out, _ = run(["export", "--project", "7", "--output-dir", str(tmp_path), "--name", "round_2"], client, capsys)
+    assert code == 0 and Path(out.strip()).name.startswith("labelstudio-round_2-")
+
+
+def test_every_prediction_of_a_task_is_validated(capsys, label_config, tmp_path):
+    tasks = to_tasks([gold_doc()], as_predictions=True, model_version="m1")
+    bad = json.loads(json.dumps(tasks[0]["predictions"][0]))
+    bad["model_version"] = "m0"
+    bad["created_at"] = "2000-01-01T00:00:00Z"  # older: not the one a reader would pick
+    bad["result"][0]["value"]["end"] = 10_000
+    tasks[0]["predictions"].append(bad)
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(tasks))
+    client = FakeClient(label_config, tasks=[SimpleNamespace(id=11, data={"text": TEXT})])
+    code, _, err = run(["predictions", "--project", "7", str(path)], client, capsys)
+    assert code == 1 and "outside the text" in err
+    assert "predictions.create" not in client.names()

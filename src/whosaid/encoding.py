@@ -63,7 +63,8 @@ class Window:
 
 
 def tokenize_document(doc: Document, tokenizer) -> TokenizedDocument:
-    enc = tokenizer(doc.text, add_special_tokens=False, return_offsets_mapping=True)
+    # verbose=False: whole articles are longer than the model maximum on purpose (windows follow)
+    enc = tokenizer(doc.text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
     word_ids = enc.word_ids()
     # Tokens without a word id (none for BERT-like tokenizers) each form their own word.
     fixed, last = [], -1

@@ -134,18 +134,30 @@ def _optimize(raw: Path, model_dir: Path):
     return optimized.model
 
 
+def head_nodes(model) -> list[str]:
+    """The classifier heads: the MatMul nodes reached from the `logits` output
+    through Concat/Add only (found structurally: exporters name them differently)."""
+    producers = {out: node for node in model.graph.node for out in node.output}
+    heads, seen, stack = [], set(), [o.name for o in model.graph.output]
+    while stack:
+        node = producers.get(stack.pop())
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.op_type in ("MatMul", "Gemm"):
+            heads.append(node.name)
+        elif node.op_type in ("Concat", "Add", "Identity", "Cast"):
+            stack.extend(node.input)
+    return sorted(heads)
+
+
 def nodes_kept_fp32(model, keep_fp32: Sequence[str] = DEFAULT_KEEP_FP32) -> list[str]:
-    """Names of quantizable nodes that stay fp32: the classifier heads (named
-    `/heads/...` by the exporter), the last MatMul when the head nodes carry no
-    names, and any node whose name contains one of `keep_fp32` (e.g. `layer.5/`,
-    `Attention_0`)."""
-    names = [n.name for n in model.graph.node if n.op_type in QUANTIZE_OP_TYPES]
-    keep = [n for n in names if "heads" in n or any(k in n for k in keep_fp32)]
-    if not any("heads" in n for n in names):
-        # Heads are the MatMuls that read the final hidden state: the last ones in topological order.
-        matmuls = [n.name for n in model.graph.node if n.op_type == "MatMul"]
-        keep += matmuls[-1:]
-    return keep
+    """Names of quantizable nodes that stay fp32: the classifier heads and any
+    node whose name contains one of `keep_fp32` (e.g. `layer.5/`, `Attention_0`)."""
+    heads = head_nodes(model)
+    extra = [n.name for n in model.graph.node if n.op_type in QUANTIZE_OP_TYPES and n.name not in heads
+             and any(k in n.name for k in keep_fp32)]
+    return heads + extra
 
 
 def _quantize(fp32_model, out: Path, keep_fp32: Sequence[str]):

@@ -16,13 +16,14 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from whosaid.errors import AnnotationError, WhosaidError
 from whosaid.schema import Schema, default_label_config_path
@@ -161,6 +162,15 @@ def export_name(project: int | str, content: bytes, now: datetime | None = None,
     return f"{EXPORT_PREFIX}-{label}-{stamp}-{digest}.json"
 
 
+def same_export(directory: Path, name: str, content: bytes) -> Path | None:
+    """An earlier export in `directory` with the same label and the same bytes as `content`."""
+    label, digest = name.rsplit("-", 2)[0], name.rsplit("-", 1)[1]
+    for path in sorted(directory.glob(f"{label}-*-{digest}"), reverse=True):
+        if path.name.count("-") == name.count("-") and path.is_file() and path.read_bytes() == content:
+            return path
+    return None
+
+
 def write_new_file(directory: Path, name: str, content: bytes,
                    validate: Callable[[Path], Any] | None = None) -> Path:
     """Write `content` to `directory/name` atomically, refusing to replace a file.
@@ -237,15 +247,19 @@ def cmd_import(client: Any, args: argparse.Namespace) -> int:
 
 
 def _load_prediction_tasks(path: Path, schema: Schema) -> list[dict]:
-    """The tasks of a `predict.py --format labelstudio` file, validated against `schema`."""
-    from whosaid.labelstudio import read_export
+    """The tasks of a `predict.py --format labelstudio` file, every prediction validated
+    against `schema` (offsets, labels, relations) before anything is uploaded."""
+    from whosaid.labelstudio import document_from_task, read_export
 
-    read_export(path, schema, source="predictions")  # offsets, labels, relations
+    read_export(path, schema, source="predictions")  # the file as a whole: JSON, task ids
     tasks = json.loads(path.read_text(encoding="utf-8-sig"))
     for pos, task in enumerate(tasks):
         if not task.get("predictions"):
             raise AnnotationError("task has no predictions", file=path,
                                   task=task["data"].get("id", pos))
+        for pred in task["predictions"]:
+            document_from_task({**task, "predictions": [pred]}, schema, file=str(path),
+                               source="predictions", index=pos)
     return tasks
 
 
@@ -301,6 +315,8 @@ def cmd_export(client: Any, args: argparse.Namespace) -> int:
     from whosaid.labelstudio import read_export
 
     out_dir: Path = args.output_dir
+    if args.name is not None and not re.fullmatch(r"[A-Za-z0-9_.]+", args.name):
+        raise StudioError(f"--name {args.name!r}: use letters, digits, '_' and '.' only")
     if not out_dir.is_dir():
         raise StudioError(f"output directory {out_dir} does not exist")
     schema = project_schema(get_project(client, args.project), args.project)
@@ -314,10 +330,17 @@ def cmd_export(client: Any, args: argparse.Namespace) -> int:
             raise AnnotationError(exc.reason, file=f"export of project {args.project}",
                                   task=exc.task, region=exc.region) from None
 
-    path = write_new_file(out_dir, export_name(args.project, content, name=args.name), content,
-                          validate)
-    annotated = sum(1 for d in docs if (d.metadata.get("annotation") or {}).get("kind") == "annotation")
-    print(f"exported {len(docs)} task(s), {annotated} with annotations", file=sys.stderr)
+    name = export_name(args.project, content, name=args.name)
+    same = same_export(out_dir, name, content)
+    if same is not None:  # content-addressed: an identical export is not written twice
+        print(f"nothing changed since {same.name}", file=sys.stderr)
+        print(same)
+        return 0
+    path = write_new_file(out_dir, name, content, validate)
+    kinds = [(d.metadata.get("annotation") or {}).get("kind") for d in docs]
+    print(f"exported {len(docs)} task(s): {kinds.count('annotation')} with annotations, "
+          f"{kinds.count('prediction')} with predictions only (read as silver), "
+          f"{kinds.count(None)} with neither", file=sys.stderr)
     print(path)
     return 0
 

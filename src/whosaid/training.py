@@ -153,6 +153,8 @@ def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear:
         raise WhosaidError(f"{run_dir} already holds a trained model; choose another --output-dir or pass --resume")
     run_dir.mkdir(parents=True, exist_ok=True)
     world_rank = int(os.environ.get("RANK", "0"))
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    log.info("process %d of %d", world_rank, world_size)
     if cfg.training.threads:
         torch.set_num_threads(cfg.training.threads)
     set_seed(cfg.seed)
@@ -226,7 +228,7 @@ def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear:
         "schema": schema.to_dict()["layers"],
         "data": data_info,
         "training": {**cfg.to_dict()["training"], **cfg.to_dict()["model"], "seed": cfg.seed,
-                     "train_windows": len(records), "best_checkpoint": trainer.state.best_model_checkpoint},
+                     "train_windows": len(records), "processes": world_size, "best_checkpoint": trainer.state.best_model_checkpoint},
         "command": command or f"python train.py --config <config> --output-dir {run_dir}",
         "machine": f"{os.cpu_count()} CPU cores, torch {torch.__version__}, {torch.get_num_threads()} threads",
         "duration_s": round(duration, 1),

@@ -1,0 +1,355 @@
+#!/usr/bin/env python
+"""Inference speed, memory and accuracy of the backends on PolNeAR dev (not a test).
+
+    python benchmarks/bench_inference.py --model runs/polnear/model [--threads 2] [--limit N]
+        [--polnear PATH] [--output results.json]
+
+Variants, each run alone in its own subprocess (so peak memory is its own and no
+two variants compete for the cores):
+
+  (a) pipeline   Hugging Face `pipeline("token-classification")` on a plain
+                 `AutoModelForTokenClassification` with the same encoder, weights
+                 and window (the model's encoder plus its three heads concatenated
+                 into one classifier; tokenizer max length = the model's window,
+                 `stride` = its overlap, `aggregation_strategy="simple"`, default
+                 batch size): what a user would otherwise write;
+  (b) torch      our `Predictor` with the torch backend (length-sorted windows, batched);
+  (c) onnx       our `Predictor` with the ONNX fp32 backend;
+  (d) onnx-int8  our `Predictor` with the ONNX dynamic int8 backend.
+
+Each worker imports its libraries and reads the articles, then records
+`ru_maxrss`, loads the model, warms up on the shortest article, and times one pass
+over all articles (tokenization, windows, forward passes, decoding; for (b)-(d)
+also attribution assembly). Reported: words/s (whitespace words of the article
+texts), sub-tokens/s (window tokens the model computes, specials and overlaps
+included), peak RSS of the worker and its growth after the imports and data
+(model + inference), ratios to (a), strict micro F1 of (b)-(d) against PolNeAR dev
+gold (per layer and pooled over layers; figure/stance gold exist on the dev
+articles with gold overlays only), and the agreement of (c)/(d) with (b): the
+fraction of predicted spans that are identical (F1 of the variant's spans against
+torch's spans). ONNX files are exported (if missing or stale) before any timing.
+
+The fp32 compute ceiling: `--peak-gflops` (135 GFLOP/s measured for the matmul
+peak of this machine's 2 cores) divided by the forward cost per sub-token (23
+MFLOP for MiniLM-L6 with 256-token windows) = 5,800 sub-tokens/s; (c) is reported
+as a fraction of it, and of the ceiling computed from the model's own config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VARIANTS = ("pipeline", "torch", "onnx", "onnx-int8")
+LABELS = {"pipeline": "(a) HF pipeline", "torch": "(b) torch backend", "onnx": "(c) ONNX fp32",
+          "onnx-int8": "(d) ONNX int8"}
+CEILING_SUBTOKENS = 5_800  # 135 GFLOP/s / 23 MFLOP per sub-token (issue 5)
+ISSUE_MFLOP_PER_SUBTOKEN = 23.0
+
+
+def rss_mib() -> float:
+    """High-water mark of this process's resident memory (Linux reports KiB)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / 2**20
+
+
+# ---------------------------------------------------------------- worker side
+
+
+def load_articles(polnear: Path, limit: int | None):
+    """PolNeAR dev gold (with the repository's gold figure/stance overlays)."""
+    from whosaid.evaluation import load_gold
+
+    overlays = REPO / "data" / "polnear-gold"
+    docs, _ = load_gold(str(polnear / "dev"), overlays=str(overlays) if overlays.is_dir() else None)
+    docs = sorted(docs, key=lambda d: d.id)
+    return docs[:limit] if limit else docs
+
+
+def pipeline_model(model_dir: Path):
+    """A plain AutoModelForTokenClassification holding the saved model's weights."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModelForTokenClassification
+
+    from whosaid.modeling import WhosaidConfig
+
+    cfg = WhosaidConfig.from_pretrained(model_dir)
+    schema = cfg.whosaid_schema
+    tags = [f"{t[:2]}{layer}.{t[2:]}" if t != "O" else f"O.{layer}" for layer in schema.layer_names
+            for t in schema.bio_labels(layer)]
+    enc_cfg = cfg.build_encoder_config()
+    enc_cfg.num_labels = len(tags)
+    enc_cfg.id2label = dict(enumerate(tags))
+    enc_cfg.label2id = {t: i for i, t in enumerate(tags)}
+    model = AutoModelForTokenClassification.from_config(enc_cfg)
+    weights = load_file(str(model_dir / "model.safetensors"))
+    prefix = model.base_model_prefix
+    state = {f"{prefix}.{k[len('encoder.'):]}": v for k, v in weights.items() if k.startswith("encoder.")}
+    state["classifier.weight"] = torch.cat([weights[f"heads.{l}.weight"] for l in schema.layer_names])
+    state["classifier.bias"] = torch.cat([weights[f"heads.{l}.bias"] for l in schema.layer_names])
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if "position_ids" not in k]
+    if missing or unexpected:
+        raise SystemExit(f"pipeline model: weights do not fit (missing {missing}, unexpected {unexpected})")
+    return model.eval(), cfg
+
+
+def window_subtokens(docs, model_dir: Path) -> tuple[int, int]:
+    """(sub-tokens the model computes, windows) for the articles: our windowing."""
+    from transformers import AutoTokenizer
+
+    from whosaid.encoding import encode_documents
+    from whosaid.modeling import WhosaidConfig
+
+    cfg = WhosaidConfig.from_pretrained(model_dir)
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    _, windows = encode_documents(list(docs), cfg.whosaid_schema, tok, cfg.encoding, with_labels=False)
+    return sum(len(w.input_ids) for w in windows), len(windows)
+
+
+def worker(variant: str, args) -> dict:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    if variant == "pipeline":
+        from transformers import AutoTokenizer, pipeline
+    else:
+        from whosaid.metrics import compute_metrics
+        from whosaid.predictor import Predictor
+        if variant.startswith("onnx"):
+            import onnxruntime  # noqa: F401  (imported before the memory baseline)
+    docs = load_articles(Path(args.polnear), args.limit)
+    texts = [d.text for d in docs]
+    words = sum(len(t.split()) for t in texts)
+    subtokens, n_windows = window_subtokens(docs, Path(args.model))
+    warm = min(docs, key=lambda d: len(d.text))
+    rss_before = rss_mib()
+
+    started = time.perf_counter()
+    if variant == "pipeline":
+        model, cfg = pipeline_model(Path(args.model))
+        tok = AutoTokenizer.from_pretrained(args.model)
+        tok.model_max_length = cfg.window_length
+        pipe = pipeline("token-classification", model=model, tokenizer=tok, aggregation_strategy="simple",
+                        stride=cfg.stride, device=-1)
+    else:
+        predictor = Predictor.from_pretrained(args.model, backend="torch" if variant == "torch" else "onnx",
+                                              quantize=variant == "onnx-int8", threads=args.threads,
+                                              batch_size=args.batch_size)
+    load_s = time.perf_counter() - started
+
+    result: dict = {"variant": variant, "articles": len(docs), "words": words, "window_subtokens": subtokens,
+                    "windows": n_windows, "load_seconds": round(load_s, 2)}
+    if variant == "pipeline":
+        pipe([warm.text])
+        started = time.perf_counter()
+        out = pipe(texts)
+        seconds = time.perf_counter() - started
+        result["entities"] = sum(len(o) for o in out)
+    else:
+        predictor.predict_documents([warm])
+        started = time.perf_counter()
+        pred = predictor.predict_documents(docs)
+        seconds = time.perf_counter() - started
+        metrics = compute_metrics(docs, pred, predictor.schema)
+        result["strict"] = {layer: v["micro"] for layer, v in metrics["layers"].items()}
+        result["attributions_f1"] = metrics["attributions"]["f1"]
+        result["spans"] = {d.id: sorted(list(s.key) for s in d.spans) for d in pred}
+        result["predicted_per_layer"] = {
+            layer: sum(1 for d, g in zip(pred, docs) if layer in g.layers for s in d.spans if s.layer == layer)
+            for layer in metrics["layers"]}
+    peak = rss_mib()
+    result.update(seconds=round(seconds, 3), words_per_second=words / seconds,
+                  subtokens_per_second=subtokens / seconds, peak_rss_mib=round(peak, 1),
+                  rss_growth_mib=round(peak - rss_before, 1))
+    return result
+
+
+# ---------------------------------------------------------------- parent side
+
+
+def pooled_f1(result: dict) -> float | None:
+    """Strict micro F1 pooled over layers, from each layer's P/R/support (counts recovered)."""
+    tp = n_pred = n_gold = 0.0
+    for layer, m in result.get("strict", {}).items():
+        t = m["recall"] * m["support"]
+        tp += t
+        n_gold += m["support"]
+        n_pred += t / m["precision"] if m["precision"] else result["predicted_per_layer"].get(layer, 0)
+    return 2 * tp / (n_pred + n_gold) if n_pred + n_gold else None
+
+
+def span_agreement(ref: dict, other: dict) -> float | None:
+    """F1 of `other`'s predicted spans against `ref`'s (1.0 = identical spans)."""
+    same = n_ref = n_other = 0
+    for doc_id, spans in ref["spans"].items():
+        a = {tuple(s) for s in spans}
+        b = {tuple(s) for s in other["spans"].get(doc_id, [])}
+        same += len(a & b)
+        n_ref += len(a)
+        n_other += len(b)
+    return 2 * same / (n_ref + n_other) if n_ref + n_other else None
+
+
+def flops_per_subtoken(model_dir: Path, mean_window: float) -> float:
+    """Forward FLOPs per sub-token: 2 x (linear weights) + attention scores and mixing."""
+    from whosaid.modeling import WhosaidConfig
+
+    cfg = WhosaidConfig.from_pretrained(model_dir)
+    enc = cfg.build_encoder_config()
+    h, i, n = enc.hidden_size, enc.intermediate_size, enc.num_hidden_layers
+    tags = sum(len(cfg.whosaid_schema.bio_labels(l)) for l in cfg.whosaid_schema.layer_names)
+    linear = n * (4 * h * h + 2 * h * i) + h * tags
+    attention = n * 2 * mean_window * h
+    return 2 * linear + 2 * attention
+
+
+def run_child(argv: list[str], threads: int) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
+               TOKENIZERS_PARALLELISM="false", PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        proc = subprocess.run([sys.executable, __file__, *argv, "--result", str(out)], env=env)
+        if proc.returncode != 0 or not out.is_file():
+            raise SystemExit(f"benchmark step {argv[:2]} failed (exit {proc.returncode})")
+        return json.loads(out.read_text())
+
+
+def table(results: dict, ceiling: dict) -> str:
+    base = results.get("pipeline")
+    rows = ["| variant | words/s | x (a) | sub-tokens/s | peak RSS MiB | RSS growth MiB | load s "
+            "| strict F1 pooled | attribution | figure | stance | spans = torch |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for v in VARIANTS:
+        r = results.get(v)
+        if not r:
+            continue
+        ratio = f"{r['words_per_second'] / base['words_per_second']:.2f}" if base else "-"
+        strict = r.get("strict", {})
+
+        def f1(layer):
+            return f"{100 * strict[layer]['f1']:.1f}" if layer in strict else "-"
+
+        pooled = pooled_f1(r)
+        agree = r.get("agreement")
+        rows.append(f"| {LABELS[v]} | {r['words_per_second']:,.0f} | {ratio} | {r['subtokens_per_second']:,.0f} "
+                    f"| {r['peak_rss_mib']:,.0f} | {r['rss_growth_mib']:,.0f} | {r['load_seconds']:.1f} "
+                    f"| {'-' if pooled is None else f'{100 * pooled:.1f}'} | {f1('attribution')} | {f1('figure')} "
+                    f"| {f1('stance')} | {'-' if agree is None else f'{100 * agree:.2f}%'} |")
+    text = "\n".join(rows)
+    if ceiling:
+        text += (f"\n\nfp32 compute ceiling: {ceiling['peak_gflops']:.0f} GFLOP/s / {ISSUE_MFLOP_PER_SUBTOKEN:.0f} MFLOP "
+                 f"per sub-token = {CEILING_SUBTOKENS:,} sub-tokens/s; (c) ONNX fp32 reaches "
+                 f"{ceiling['onnx_subtokens_per_second']:,.0f} sub-tokens/s = {100 * ceiling['fraction']:.0f}% of it "
+                 f"({100 * ceiling['fraction_model']:.0f}% of {ceiling['model_ceiling']:,.0f} sub-tokens/s computed "
+                 f"from this model's config: {ceiling['model_mflop_per_subtoken']:.1f} MFLOP per sub-token).")
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, help="saved model directory (e.g. runs/polnear/model)")
+    p.add_argument("--polnear", help="PolNeAR root (default $WHOSAID_POLNEAR or ../shared/polnear)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch-size", type=int, default=16, help="windows per batch for (b)-(d)")
+    p.add_argument("--limit", type=int, help="only the first N dev articles (by id)")
+    p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {','.join(VARIANTS)}")
+    p.add_argument("--peak-gflops", type=float, default=135.0, help="fp32 matmul peak of the machine")
+    p.add_argument("--output", help="write all results as JSON here (atomically)")
+    p.add_argument("--worker", choices=VARIANTS + ("prepare",), help=argparse.SUPPRESS)
+    p.add_argument("--result", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    if args.worker:
+        if args.worker == "prepare":
+            from whosaid.onnx_backend import export_onnx, is_current, onnx_path
+
+            done = {}
+            for quantize in (False, True):
+                path = onnx_path(args.model, quantize)
+                started = time.perf_counter()
+                if not is_current(path, Path(args.model)):
+                    export_onnx(args.model, quantize=quantize)
+                    done[path.name] = round(time.perf_counter() - started, 1)
+            result = {"exported_seconds": done}
+        else:
+            result = worker(args.worker, args)
+        Path(args.result).write_text(json.dumps(result))
+        return 0
+
+    from whosaid.sources import resolve_polnear_root
+
+    args.polnear = str(resolve_polnear_root(args.polnear).resolve())
+    model = Path(args.model)
+    if not (model / "config.json").is_file():
+        print(f"error: {model} is not a model directory", file=sys.stderr)
+        return 2
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        print(f"error: unknown variants {sorted(unknown)}", file=sys.stderr)
+        return 2
+    common = ["--model", str(model), "--polnear", args.polnear, "--threads", str(args.threads),
+              "--batch-size", str(args.batch_size)] + (["--limit", str(args.limit)] if args.limit else [])
+    started = time.time()
+    prepared = {}
+    if any(v.startswith("onnx") for v in variants):
+        print("preparing ONNX files ...", file=sys.stderr)
+        prepared = run_child(["--worker", "prepare", *common], args.threads)
+    results = {}
+    for v in variants:
+        print(f"running {LABELS[v]} ...", file=sys.stderr, flush=True)
+        results[v] = run_child(["--worker", v, *common], args.threads)
+        r = results[v]
+        print(f"  {r['words_per_second']:,.0f} words/s, peak RSS {r['peak_rss_mib']:,.0f} MiB", file=sys.stderr)
+    for v in ("onnx", "onnx-int8"):
+        if v in results and "torch" in results:
+            results[v]["agreement"] = span_agreement(results["torch"], results[v])
+
+    ceiling = {}
+    if "onnx" in results:
+        r = results["onnx"]
+        mflop = flops_per_subtoken(model, mean_window=r["window_subtokens"] / r["windows"]) / 1e6
+        model_ceiling = args.peak_gflops * 1e3 / mflop
+        ceiling = {"peak_gflops": args.peak_gflops, "issue_ceiling": CEILING_SUBTOKENS,
+                   "onnx_subtokens_per_second": r["subtokens_per_second"],
+                   "fraction": r["subtokens_per_second"] / (args.peak_gflops * 1e3 / ISSUE_MFLOP_PER_SUBTOKEN),
+                   "model_mflop_per_subtoken": mflop, "model_ceiling": model_ceiling,
+                   "fraction_model": r["subtokens_per_second"] / model_ceiling}
+
+    first = next(iter(results.values()))
+    limited = f", limited to the first {args.limit} articles" if args.limit else ""
+    print(f"\nPolNeAR dev: {first['articles']} articles, {first['words']:,} words, "
+          f"{first['window_subtokens']:,} window sub-tokens{limited}; {args.threads} threads; "
+          f"{platform.processor() or platform.machine()}, python {platform.python_version()}; "
+          f"total {time.time() - started:.0f} s\n")
+    print(table(results, ceiling))
+    if args.output:
+        from whosaid.atomic import write_json_atomic
+
+        slim = {v: {k: x for k, x in r.items() if k != "spans"} for v, r in results.items()}
+        write_json_atomic(args.output, {"settings": {k: getattr(args, k) for k in
+                                                     ("model", "threads", "batch_size", "limit", "peak_gflops")},
+                                        "onnx_export_seconds": prepared.get("exported_seconds", {}),
+                                        "variants": slim, "ceiling": ceiling,
+                                        "pooled_strict_f1": {v: pooled_f1(r) for v, r in results.items()}})
+        print(f"\nresults written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
