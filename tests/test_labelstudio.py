@@ -454,3 +454,14 @@ def test_validation_error_names_file_task_and_region(case, tmp_path, schema, tas
         read_export(path, schema)
     assert exc.value.file == str(path) and exc.value.task == "101"
     assert_names(exc, str(path), "task 101", *words)
+
+
+def test_seed_gold_round_trip_is_lossless(tmp_path, schema, repo_root):
+    """The gold seed export: read -> write -> read keeps every span, id, attribution."""
+    seed = repo_root / "data" / "seed-gold.json"
+    docs = read_export(seed, schema)
+    (doc,) = docs
+    assert len(doc.attributions) == 28 and all(a.stance for a in doc.attributions)
+    again = read_export(write_export(docs, tmp_path / "seed.json", schema=schema), schema)
+    assert again == docs
+    assert [(s.key, s.id) for s in again[0].spans] == [(s.key, s.id) for s in doc.spans]

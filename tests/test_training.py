@@ -120,3 +120,14 @@ def test_two_processes_train_together(repo_root, tmp_path):
     text = res.stdout + res.stderr
     assert "process 0 of 2" in text and "process 1 of 2" in text
     assert (out / "model" / "model.safetensors").is_file()
+
+
+def test_init_from_continues_a_trained_model(smoke_run, repo_root, tmp_path):
+    """Retraining starts from a previous run's weights (the annotation loop's retrain)."""
+    from whosaid.training import train
+
+    os.chdir(repo_root)
+    out = train(smoke(repo_root, f"model.init_from={smoke_run / 'model'}", "training.max_steps=1",
+                      "training.learning_rate=1e-12", "data.dev=[]"), tmp_path / "cont")
+    before, after = load_model(smoke_run / "model").state_dict(), load_model(out / "model").state_dict()
+    assert all(torch.allclose(before[k], after[k], atol=1e-6) for k in before)

