@@ -56,6 +56,34 @@ CEILING_SUBTOKENS = 5_800  # 135 GFLOP/s / 23 MFLOP per sub-token (issue 5)
 ISSUE_MFLOP_PER_SUBTOKEN = 23.0
 
 
+def prepare_onnx(args) -> dict:
+    """ONNX files for (c) and (d): the model directory's own when they are current
+    and made with the requested recipe, else a fresh export into --onnx-dir (the
+    user's files are never replaced by a differently made one)."""
+    from whosaid.onnx_backend import default_recipe, export_onnx, is_current, onnx_path, recipe
+
+    model_dir = Path(args.model)
+    keep = tuple(args.int8_keep_fp32 or ())
+    custom = bool(keep) or args.int8_per_tensor
+    paths, seconds = {}, {}
+    for quantize in (False, True):
+        path = onnx_path(model_dir, quantize)
+        wanted_default = not (quantize and custom)
+        if wanted_default and is_current(path, model_dir) and recipe(path) == default_recipe(quantize):
+            paths[quantize] = str(path)
+            continue
+        if wanted_default and os.access(model_dir, os.W_OK) and (not path.exists() or recipe(path) == default_recipe(quantize)):
+            target = None  # the model directory's default file
+        else:
+            target = Path(args.onnx_dir) / path.name
+        started = time.perf_counter()
+        kw = {"keep_fp32": keep, "per_channel": not args.int8_per_tensor} if quantize else {}
+        paths[quantize] = str(export_onnx(model_dir, target, quantize=quantize, **kw))
+        seconds[Path(paths[quantize]).name] = round(time.perf_counter() - started, 1)
+    return {"onnx": paths[False], "onnx-int8": paths[True], "exported_seconds": seconds,
+            "int8_recipe": recipe(paths[True])}
+
+
 def rss_mib() -> float:
     """High-water mark of this process's resident memory (Linux reports KiB)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -146,10 +174,18 @@ def worker(variant: str, args) -> dict:
         tok.model_max_length = cfg.window_length
         pipe = pipeline("token-classification", model=model, tokenizer=tok, aggregation_strategy="simple",
                         stride=cfg.stride, device=-1)
-    else:
-        predictor = Predictor.from_pretrained(args.model, backend="torch" if variant == "torch" else "onnx",
-                                              quantize=variant == "onnx-int8", threads=args.threads,
-                                              batch_size=args.batch_size)
+    elif variant == "torch":
+        predictor = Predictor.from_pretrained(args.model, threads=args.threads, batch_size=args.batch_size)
+    else:  # the exact file prepared for this run
+        from transformers import AutoTokenizer
+
+        from whosaid.modeling import WhosaidConfig
+        from whosaid.onnx_backend import OnnxBackend
+
+        cfg = WhosaidConfig.from_pretrained(args.model)
+        predictor = Predictor(OnnxBackend(args.onnx_file, threads=args.threads),
+                              AutoTokenizer.from_pretrained(args.model), cfg.whosaid_schema, cfg.encoding,
+                              batch_size=args.batch_size)
     load_s = time.perf_counter() - started
 
     result: dict = {"variant": variant, "articles": len(docs), "words": words, "window_subtokens": subtokens,
@@ -246,7 +282,8 @@ def table(results: dict, ceiling: dict) -> str:
 
         pooled = pooled_f1(r)
         agree = r.get("agreement")
-        rows.append(f"| {LABELS[v]} | {r['words_per_second']:,.0f} | {ratio} | {r['subtokens_per_second']:,.0f} "
+        subtokens = "-" if v == "pipeline" else f"{r['subtokens_per_second']:,.0f}"
+        rows.append(f"| {LABELS[v]} | {r['words_per_second']:,.0f} | {ratio} | {subtokens} "
                     f"| {r['peak_rss_mib']:,.0f} | {r['rss_growth_mib']:,.0f} | {r['load_seconds']:.1f} "
                     f"| {'-' if pooled is None else f'{100 * pooled:.1f}'} | {f1('attribution')} | {f1('figure')} "
                     f"| {f1('stance')} | {'-' if agree is None else f'{100 * agree:.2f}%'} |")
@@ -270,22 +307,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {','.join(VARIANTS)}")
     p.add_argument("--peak-gflops", type=float, default=135.0, help="fp32 matmul peak of the machine")
     p.add_argument("--output", help="write all results as JSON here (atomically)")
+    p.add_argument("--int8-keep-fp32", action="append", metavar="SUBSTRING",
+                   help="(d) with these nodes kept fp32 as well (see `whosaid export-onnx --keep-fp32`); repeatable")
+    p.add_argument("--int8-per-tensor", action="store_true", help="(d) with one scale per weight matrix")
     p.add_argument("--worker", choices=VARIANTS + ("prepare",), help=argparse.SUPPRESS)
+    p.add_argument("--onnx-dir", help=argparse.SUPPRESS)
+    p.add_argument("--onnx-file", help=argparse.SUPPRESS)
     p.add_argument("--result", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
 
     if args.worker:
         if args.worker == "prepare":
-            from whosaid.onnx_backend import export_onnx, is_current, onnx_path
-
-            done = {}
-            for quantize in (False, True):
-                path = onnx_path(args.model, quantize)
-                started = time.perf_counter()
-                if not is_current(path, Path(args.model)):
-                    export_onnx(args.model, quantize=quantize)
-                    done[path.name] = round(time.perf_counter() - started, 1)
-            result = {"exported_seconds": done}
+            result = prepare_onnx(args)
         else:
             result = worker(args.worker, args)
         Path(args.result).write_text(json.dumps(result))
@@ -307,13 +340,17 @@ def main(argv: list[str] | None = None) -> int:
               "--batch-size", str(args.batch_size)] + (["--limit", str(args.limit)] if args.limit else [])
     started = time.time()
     prepared = {}
+    onnx_dir = tempfile.TemporaryDirectory(prefix="bench-onnx-")
     if any(v.startswith("onnx") for v in variants):
         print("preparing ONNX files ...", file=sys.stderr)
-        prepared = run_child(["--worker", "prepare", *common], args.threads)
+        extra = [x for k in args.int8_keep_fp32 or () for x in ("--int8-keep-fp32", k)]
+        extra += ["--int8-per-tensor"] if args.int8_per_tensor else []
+        prepared = run_child(["--worker", "prepare", *common, "--onnx-dir", onnx_dir.name, *extra], args.threads)
     results = {}
     for v in variants:
         print(f"running {LABELS[v]} ...", file=sys.stderr, flush=True)
-        results[v] = run_child(["--worker", v, *common], args.threads)
+        onnx_file = ["--onnx-file", prepared[v]] if v in prepared else []
+        results[v] = run_child(["--worker", v, *common, *onnx_file], args.threads)
         r = results[v]
         print(f"  {r['words_per_second']:,.0f} words/s, peak RSS {r['peak_rss_mib']:,.0f} MiB", file=sys.stderr)
     for v in ("onnx", "onnx-int8"):
@@ -337,14 +374,17 @@ def main(argv: list[str] | None = None) -> int:
           f"{first['window_subtokens']:,} window sub-tokens{limited}; {args.threads} threads; "
           f"{platform.processor() or platform.machine()}, python {platform.python_version()}; "
           f"total {time.time() - started:.0f} s\n")
+    if prepared:
+        print(f"ONNX files: {prepared['onnx']}, {prepared['onnx-int8']} (int8 recipe: {prepared['int8_recipe']})\n")
     print(table(results, ceiling))
+    onnx_dir.cleanup()
     if args.output:
         from whosaid.atomic import write_json_atomic
 
         slim = {v: {k: x for k, x in r.items() if k != "spans"} for v, r in results.items()}
         write_json_atomic(args.output, {"settings": {k: getattr(args, k) for k in
                                                      ("model", "threads", "batch_size", "limit", "peak_gflops")},
-                                        "onnx_export_seconds": prepared.get("exported_seconds", {}),
+                                        "onnx": prepared,
                                         "variants": slim, "ceiling": ceiling,
                                         "pooled_strict_f1": {v: pooled_f1(r) for v, r in results.items()}})
         print(f"\nresults written to {args.output}")

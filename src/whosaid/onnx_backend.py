@@ -45,6 +45,8 @@ QUANTIZE_OP_TYPES = ("MatMul", "Attention")
 #: Substrings of node names kept fp32 besides the classifier heads (empty: all
 #: encoder MatMul/Attention nodes are quantized). See `nodes_kept_fp32`.
 DEFAULT_KEEP_FP32: tuple[str, ...] = ()
+#: One int8 scale per output column of each weight instead of one per matrix.
+PER_CHANNEL = True
 _META_SOURCE = "whosaid.source_fingerprint"
 _META_VARIANT = "whosaid.variant"
 
@@ -67,8 +69,9 @@ def weights_fingerprint(model_dir: str | Path) -> str:
     return h.hexdigest()
 
 
-def _variant(optimize: bool, quantize: bool, keep_fp32: Sequence[str]) -> str:
-    return f"opset={OPSET};optimize={optimize};quantize={quantize};keep_fp32={','.join(keep_fp32)}"
+def _variant(optimize: bool, quantize: bool, keep_fp32: Sequence[str] = (), per_channel: bool = False) -> str:
+    q = f";per_channel={per_channel};keep_fp32={','.join(keep_fp32)}" if quantize else ""
+    return f"opset={OPSET};optimize={optimize};quantize={quantize}{q}"
 
 
 def _metadata(path: Path) -> dict[str, str]:
@@ -160,28 +163,35 @@ def nodes_kept_fp32(model, keep_fp32: Sequence[str] = DEFAULT_KEEP_FP32) -> list
     return heads + extra
 
 
-def _quantize(fp32_model, out: Path, keep_fp32: Sequence[str]):
+def _quantize(fp32_model, out: Path, keep_fp32: Sequence[str], per_channel: bool):
     """The int8 model (weights int8, activations quantized on the fly per batch)."""
+    import logging
+
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     exclude = nodes_kept_fp32(fp32_model, keep_fp32)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer logs a pre-processing hint meant for static quantization
     try:
-        quantize_dynamic(fp32_model, tmp, weight_type=QuantType.QInt8,
+        quantize_dynamic(fp32_model, tmp, weight_type=QuantType.QInt8, per_channel=per_channel,
                          op_types_to_quantize=list(QUANTIZE_OP_TYPES), nodes_to_exclude=exclude,
                          # Needed for graphs fused by the optimizer (types of fused outputs are unknown).
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
         q = onnx.load(tmp)
     finally:
+        root.setLevel(level)
         if os.path.exists(tmp):
             os.unlink(tmp)
     return q
 
 
 def export_onnx(model_dir: str | Path, out_path: str | Path | None = None, *, quantize: bool = False,
-                optimize: bool = True, keep_fp32: Sequence[str] = DEFAULT_KEEP_FP32) -> Path:
+                optimize: bool = True, keep_fp32: Sequence[str] = DEFAULT_KEEP_FP32,
+                per_channel: bool = PER_CHANNEL) -> Path:
     """Export a saved model directory to ONNX (int8 with `quantize`); return the file written.
 
     Defaults to `model.onnx` / `model.int8.onnx` inside the model directory. The
@@ -205,17 +215,26 @@ def export_onnx(model_dir: str | Path, out_path: str | Path | None = None, *, qu
         fp32 = _optimize(raw, model_dir) if optimize else onnx.load(str(raw))
         meta = {_META_SOURCE: fingerprint}
         if not quantize:
-            _save_atomic(fp32, out, {**meta, _META_VARIANT: _variant(optimize, False, ())})
+            _save_atomic(fp32, out, {**meta, _META_VARIANT: _variant(optimize, False)})
             return out
         if out_path is None:  # keep the fp32 sibling in the model dir up to date as well
-            _save_atomic(fp32, onnx_path(model_dir), {**meta, _META_VARIANT: _variant(optimize, False, ())})
-        q = _quantize(fp32, out, keep_fp32)
-        _save_atomic(q, out, {**meta, _META_VARIANT: _variant(optimize, True, keep_fp32)})
+            _save_atomic(fp32, onnx_path(model_dir), {**meta, _META_VARIANT: _variant(optimize, False)})
+        q = _quantize(fp32, out, keep_fp32, per_channel)
+        _save_atomic(q, out, {**meta, _META_VARIANT: _variant(optimize, True, keep_fp32, per_channel)})
         return out
     finally:
         for f in Path(work).iterdir():
             f.unlink()
         os.rmdir(work)
+
+
+def recipe(path: str | Path) -> str | None:
+    """How an ONNX file was made (opset, optimization, quantization settings)."""
+    return _metadata(Path(path)).get(_META_VARIANT)
+
+
+def default_recipe(quantize: bool) -> str:
+    return _variant(True, quantize, DEFAULT_KEEP_FP32 if quantize else (), PER_CHANNEL if quantize else False)
 
 
 def is_current(path: Path, model_dir: Path) -> bool:
@@ -271,13 +290,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", help=f"ONNX file to write (default: DIR/{ONNX_NAME} or DIR/{INT8_NAME})")
     p.add_argument("--quantize", action="store_true", help="dynamic int8 quantization of the encoder weights")
     p.add_argument("--no-optimize", action="store_true", help="skip onnxruntime's BERT graph fusions")
+    p.add_argument("--per-tensor", action="store_true",
+                   help="with --quantize: one scale per weight matrix instead of one per output column")
     p.add_argument("--keep-fp32", action="append", default=None, metavar="SUBSTRING",
                    help="with --quantize: also keep nodes whose name contains SUBSTRING in fp32 "
                         "(e.g. layer.5/ or Attention_5); repeatable")
     args = p.parse_args(argv)
     try:
         path = export_onnx(args.model, args.output, quantize=args.quantize, optimize=not args.no_optimize,
-                           keep_fp32=tuple(args.keep_fp32) if args.keep_fp32 is not None else DEFAULT_KEEP_FP32)
+                           keep_fp32=tuple(args.keep_fp32) if args.keep_fp32 is not None else DEFAULT_KEEP_FP32,
+                           per_channel=not args.per_tensor)
     except WhosaidError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

