@@ -17,28 +17,10 @@ from whosaid.predict import main, read_inputs
 from whosaid.predictor import Predictor
 from whosaid.schema import ATTRIBUTION, FIGURE, STANCE, Schema
 from whosaid.seeds import read_seed
+from tiny_models import build_tiny_model
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "seeds" / "000_6e1d9f0e23a31894.txt"
-TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
-
-
-def build_tiny_model(directory: Path, settings: EncodingSettings = EncodingSettings(64, 16)) -> Path:
-    """A random 2-layer model with the default encoder's tokenizer. Its heads get
-    large weights so that it predicts decisive (if meaningless) spans."""
-    import torch
-    from transformers import AutoTokenizer
-
-    from whosaid.modeling import WhosaidModel, resolve_encoder
-
-    torch.manual_seed(0)
-    model = WhosaidModel.from_encoder("default", Schema.default(), settings, random_init=True,
-                                      encoder_overrides=TINY)
-    for head in model.heads.values():
-        torch.nn.init.normal_(head.weight, std=0.5)
-    model.save_pretrained(directory)
-    AutoTokenizer.from_pretrained(resolve_encoder("default")).save_pretrained(directory)
-    return directory
 
 
 @pytest.fixture(scope="session")
