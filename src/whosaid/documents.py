@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from whosaid.errors import AnnotationError
-from whosaid.schema import ATTRIBUTION, CONTENT, CUE, SPEAKER, STANCE, Schema
+from whosaid.schema import STANCE, Schema
 
 
 @dataclass(frozen=True)
@@ -128,8 +128,3 @@ def stance_spans(attributions: Iterable[Attribution]) -> list[Span]:
             out.append(Span(STANCE, a.stance, c.start, c.end, score=a.stance_score))
     return out
 
-
-def part_label(span: Span) -> str:
-    """SPEAKER / CUE / CONTENT of an attribution-layer span (assertion helper)."""
-    assert span.layer == ATTRIBUTION and span.label in (SPEAKER, CUE, CONTENT), span
-    return span.label

@@ -118,22 +118,17 @@ def evaluate_model(model, tokenizer, documents, constrained: bool = True, batch_
     return compute_metrics(list(documents), predicted, cfg.whosaid_schema)
 
 
-class JsonLogCallback:
-    """Appends every Trainer log entry to the run's train.log as JSON lines."""
+def json_log_callback(path: Path):
+    """A TrainerCallback appending every Trainer log entry to the run's train.log (JSON lines)."""
+    from transformers import TrainerCallback
 
-    def __init__(self, path: Path):
-        from transformers import TrainerCallback
+    class JsonLog(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if state.is_world_process_zero and logs:
+                with open(path, "a", encoding="utf-8") as f:
+                    f.write(json.dumps({"step": state.global_step, "epoch": state.epoch, **logs}) + "\n")
 
-        self.path = path
-        outer = self
-
-        class _CB(TrainerCallback):
-            def on_log(self, args, state, control, logs=None, **kwargs):
-                if state.is_world_process_zero and logs:
-                    with open(outer.path, "a", encoding="utf-8") as f:
-                        f.write(json.dumps({"step": state.global_step, "epoch": state.epoch, **logs}) + "\n")
-
-        self.callback = _CB()
+    return JsonLog()
 
 
 def load_sources(cfg: Config, schema: Schema, role: str, polnear: str | None) -> list[LoadedSource]:
@@ -197,12 +192,11 @@ def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear:
     has_dev = bool(dev_docs)
     strategy = ("steps" if cfg.training.eval_steps else "epoch") if has_dev else "no"
     args = _training_arguments(TrainingArguments, run_dir, cfg, strategy, has_dev)
-    log_cb = JsonLogCallback(run_dir / "train.log")
     trainer = _trainer_class()(
         model=model, args=args, train_dataset=train_ds,
         eval_dataset=eval_placeholder if has_dev else None,
         data_collator=WindowCollator(tokenizer.pad_token_id or 0),
-        callbacks=[log_cb.callback],
+        callbacks=[json_log_callback(run_dir / "train.log")],
         dev_documents=dev_docs, tokenizer_for_decoding=tokenizer, decoding=cfg.decoding)
     resume_from = None
     if resume:
