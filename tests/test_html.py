@@ -6,7 +6,7 @@ import html
 import re
 from html.parser import HTMLParser
 
-from whosaid.documents import Attribution, Document, Span
+from whosaid.documents import Document, Span
 from whosaid.html_report import render_html
 from whosaid.records import assemble_attributions
 from whosaid.schema import ATTRIBUTION, FIGURE, STANCE

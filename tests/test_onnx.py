@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from whosaid.encoding import EncodingSettings
 from whosaid.errors import ModelLoadError
 from whosaid.onnx_backend import (INT8_NAME, ONNX_NAME, OnnxBackend, export_onnx, head_nodes, is_current,
                                   main, nodes_kept_fp32)
