@@ -11,7 +11,7 @@ two variants compete for the cores):
                  `AutoModelForTokenClassification` with the same encoder, weights
                  and window (the model's encoder plus its three heads concatenated
                  into one classifier; tokenizer max length = the model's window,
-                 `stride` = its overlap, `aggregation_strategy="simple"`, default
+                 `stride` = its overlap or `--stride`, `aggregation_strategy="simple"`, default
                  batch size): what a user would otherwise write;
   (b) torch      our `Predictor` with the torch backend (length-sorted windows, batched);
   (c) onnx       our `Predictor` with the ONNX fp32 backend;
@@ -20,19 +20,26 @@ two variants compete for the cores):
 Each worker imports its libraries and reads the articles, then records
 `ru_maxrss`, loads the model, warms up on the shortest article, and times one pass
 over all articles (tokenization, windows, forward passes, decoding; for (b)-(d)
-also attribution assembly). Reported: words/s (whitespace words of the article
-texts), sub-tokens/s (window tokens the model computes, specials and overlaps
-included), peak RSS of the worker and its growth after the imports and data
-(model + inference), ratios to (a), strict micro F1 of (b)-(d) against PolNeAR dev
-gold (per layer and pooled over layers; figure/stance gold exist on the dev
-articles with gold overlays only), and the agreement of (c)/(d) with (b): the
-fraction of predicted spans that are identical (F1 of the variant's spans against
-torch's spans). ONNX files are exported (if missing or stale) before any timing.
+also attribution assembly); (b)-(d) use `--batch-size` windows per forward pass
+(default 4, predict.py's default). Reported: words/s end to end (whitespace words of the
+article texts); for (b)-(d) model sub-tokens/s (window tokens, specials and
+overlaps included, over the time spent in forward passes only); peak RSS of the
+worker and its growth after the imports and data (model + inference); load time;
+ratios to (a); strict micro F1 of (b)-(d) against PolNeAR dev gold (per layer and
+pooled over layers; figure/stance gold exist only on the dev articles with gold
+overlays); and the agreement of (c)/(d) with (b): the F1 of the variant's
+predicted spans against torch's (100% = identical spans).
 
-The fp32 compute ceiling: `--peak-gflops` (135 GFLOP/s measured for the matmul
-peak of this machine's 2 cores) divided by the forward cost per sub-token (23
-MFLOP for MiniLM-L6 with 256-token windows) = 5,800 sub-tokens/s; (c) is reported
-as a fraction of it, and of the ceiling computed from the model's own config.
+ONNX files: the model directory's `model.onnx` / `model.int8.onnx` when they are
+current and made with the default recipe (else exported first, outside timing;
+`--int8-keep-fp32` / `--int8-per-tensor` try another int8 recipe in a temporary
+directory without touching the model's files).
+
+The fp32 compute ceiling: `--peak-gflops` (135 GFLOP/s, the matmul peak of this
+machine's 2 cores) / 23 MFLOP per sub-token (MiniLM-L6, 256-token windows) =
+5,800 sub-tokens/s. (c) is compared with it twice: forward passes only (window
+sub-tokens/s: compute efficiency) and end to end (article sub-tokens/s: useful
+throughput, which also pays for tokenization, decoding and window overlap).
 """
 
 from __future__ import annotations
@@ -52,7 +59,6 @@ REPO = Path(__file__).resolve().parents[1]
 VARIANTS = ("pipeline", "torch", "onnx", "onnx-int8")
 LABELS = {"pipeline": "(a) HF pipeline", "torch": "(b) torch backend", "onnx": "(c) ONNX fp32",
           "onnx-int8": "(d) ONNX int8"}
-CEILING_SUBTOKENS = 5_800  # 135 GFLOP/s / 23 MFLOP per sub-token (issue 5)
 ISSUE_MFLOP_PER_SUBTOKEN = 23.0
 
 
@@ -132,8 +138,18 @@ def pipeline_model(model_dir: Path):
     return model.eval(), cfg
 
 
-def window_subtokens(docs, model_dir: Path) -> tuple[int, int]:
-    """(sub-tokens the model computes, windows) for the articles: our windowing."""
+def encoding_settings(model_dir: Path, stride: int | None):
+    """The model's window settings, with the benchmark's `--stride` (window overlap) if given."""
+    from dataclasses import replace
+
+    from whosaid.modeling import WhosaidConfig
+
+    settings = WhosaidConfig.from_pretrained(model_dir).encoding
+    return settings if stride is None else replace(settings, stride=stride)
+
+
+def window_subtokens(docs, model_dir: Path, stride: int | None) -> tuple[int, int, int]:
+    """(sub-tokens the model computes, windows, sub-tokens of the articles) under our windowing."""
     from transformers import AutoTokenizer
 
     from whosaid.encoding import encode_documents
@@ -141,8 +157,9 @@ def window_subtokens(docs, model_dir: Path) -> tuple[int, int]:
 
     cfg = WhosaidConfig.from_pretrained(model_dir)
     tok = AutoTokenizer.from_pretrained(model_dir)
-    _, windows = encode_documents(list(docs), cfg.whosaid_schema, tok, cfg.encoding, with_labels=False)
-    return sum(len(w.input_ids) for w in windows), len(windows)
+    toks, windows = encode_documents(list(docs), cfg.whosaid_schema, tok, encoding_settings(model_dir, stride),
+                                     with_labels=False)
+    return sum(len(w.input_ids) for w in windows), len(windows), sum(len(t.input_ids) for t in toks)
 
 
 def worker(variant: str, args) -> dict:
@@ -163,8 +180,10 @@ def worker(variant: str, args) -> dict:
     docs = load_articles(Path(args.polnear), args.limit)
     texts = [d.text for d in docs]
     words = sum(len(t.split()) for t in texts)
-    subtokens, n_windows = window_subtokens(docs, Path(args.model))
-    warm = min(docs, key=lambda d: len(d.text))
+    subtokens, n_windows, article_subtokens = window_subtokens(docs, Path(args.model), args.stride)
+    # Warm-up (untimed, the same for every variant): the shortest and the longest article,
+    # so both short and full-width window shapes have been seen once.
+    warm = [min(docs, key=lambda d: len(d.text)), max(docs, key=lambda d: len(d.text))]
     rss_before = rss_mib()
 
     started = time.perf_counter()
@@ -173,9 +192,10 @@ def worker(variant: str, args) -> dict:
         tok = AutoTokenizer.from_pretrained(args.model)
         tok.model_max_length = cfg.window_length
         pipe = pipeline("token-classification", model=model, tokenizer=tok, aggregation_strategy="simple",
-                        stride=cfg.stride, device=-1)
+                        stride=encoding_settings(Path(args.model), args.stride).stride, device=-1)
     elif variant == "torch":
-        predictor = Predictor.from_pretrained(args.model, threads=args.threads, batch_size=args.batch_size)
+        predictor = Predictor.from_pretrained(args.model, threads=args.threads, batch_size=args.batch_size,
+                                              stride=args.stride)
     else:  # the exact file prepared for this run
         from transformers import AutoTokenizer
 
@@ -184,23 +204,35 @@ def worker(variant: str, args) -> dict:
 
         cfg = WhosaidConfig.from_pretrained(args.model)
         predictor = Predictor(OnnxBackend(args.onnx_file, threads=args.threads),
-                              AutoTokenizer.from_pretrained(args.model), cfg.whosaid_schema, cfg.encoding,
+                              AutoTokenizer.from_pretrained(args.model), cfg.whosaid_schema,
+                              encoding_settings(Path(args.model), args.stride),
                               batch_size=args.batch_size)
     load_s = time.perf_counter() - started
 
     result: dict = {"variant": variant, "articles": len(docs), "words": words, "window_subtokens": subtokens,
-                    "windows": n_windows, "load_seconds": round(load_s, 2)}
+                    "windows": n_windows, "article_subtokens": article_subtokens, "load_seconds": round(load_s, 2)}
     if variant == "pipeline":
-        pipe([warm.text])
+        pipe([d.text for d in warm])
         started = time.perf_counter()
         out = pipe(texts)
         seconds = time.perf_counter() - started
         result["entities"] = sum(len(o) for o in out)
     else:
-        predictor.predict_documents([warm])
+        predictor.predict_documents(warm)
+        backend, forward = predictor.backend, [0.0]
+
+        def timed_backend(ids, mask):  # time spent in the model itself
+            t = time.perf_counter()
+            out = backend(ids, mask)
+            forward[0] += time.perf_counter() - t
+            return out
+
+        predictor.backend = timed_backend
         started = time.perf_counter()
         pred = predictor.predict_documents(docs)
         seconds = time.perf_counter() - started
+        result["forward_seconds"] = round(forward[0], 3)
+        result["forward_subtokens_per_second"] = subtokens / forward[0]
         metrics = compute_metrics(docs, pred, predictor.schema)
         result["strict"] = {layer: v["micro"] for layer, v in metrics["layers"].items()}
         result["attributions_f1"] = metrics["attributions"]["f1"]
@@ -267,7 +299,7 @@ def run_child(argv: list[str], threads: int) -> dict:
 
 def table(results: dict, ceiling: dict) -> str:
     base = results.get("pipeline")
-    rows = ["| variant | words/s | x (a) | sub-tokens/s | peak RSS MiB | RSS growth MiB | load s "
+    rows = ["| variant | words/s | x (a) | model sub-tokens/s | peak RSS MiB | RSS growth MiB | load s "
             "| strict F1 pooled | attribution | figure | stance | spans = torch |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for v in VARIANTS:
@@ -282,18 +314,22 @@ def table(results: dict, ceiling: dict) -> str:
 
         pooled = pooled_f1(r)
         agree = r.get("agreement")
-        subtokens = "-" if v == "pipeline" else f"{r['subtokens_per_second']:,.0f}"
+        subtokens = "-" if v == "pipeline" else f"{r['forward_subtokens_per_second']:,.0f}"
         rows.append(f"| {LABELS[v]} | {r['words_per_second']:,.0f} | {ratio} | {subtokens} "
                     f"| {r['peak_rss_mib']:,.0f} | {r['rss_growth_mib']:,.0f} | {r['load_seconds']:.1f} "
                     f"| {'-' if pooled is None else f'{100 * pooled:.1f}'} | {f1('attribution')} | {f1('figure')} "
                     f"| {f1('stance')} | {'-' if agree is None else f'{100 * agree:.2f}%'} |")
     text = "\n".join(rows)
     if ceiling:
-        text += (f"\n\nfp32 compute ceiling: {ceiling['peak_gflops']:.0f} GFLOP/s / {ISSUE_MFLOP_PER_SUBTOKEN:.0f} MFLOP "
-                 f"per sub-token = {CEILING_SUBTOKENS:,} sub-tokens/s; (c) ONNX fp32 reaches "
-                 f"{ceiling['onnx_subtokens_per_second']:,.0f} sub-tokens/s = {100 * ceiling['fraction']:.0f}% of it "
-                 f"({100 * ceiling['fraction_model']:.0f}% of {ceiling['model_ceiling']:,.0f} sub-tokens/s computed "
-                 f"from this model's config: {ceiling['model_mflop_per_subtoken']:.1f} MFLOP per sub-token).")
+        c = ceiling
+        text += (f"\n\nfp32 compute ceiling: {c['peak_gflops']:.0f} GFLOP/s / {ISSUE_MFLOP_PER_SUBTOKEN:.0f} MFLOP per "
+                 f"sub-token = {c['ceiling_subtokens_per_second']:,.0f} sub-tokens/s (this model's config: "
+                 f"{c['model_mflop_per_subtoken']:.1f} MFLOP -> {c['model_ceiling_subtokens_per_second']:,.0f}).\n"
+                 f"(c) ONNX fp32, forward passes only: {c['forward_subtokens_per_second']:,.0f} window sub-tokens/s = "
+                 f"{100 * c['forward_fraction']:.0f}% of the ceiling.\n"
+                 f"(c) ONNX fp32, end to end: {c['end_to_end_article_subtokens_per_second']:,.0f} article sub-tokens/s = "
+                 f"{100 * c['end_to_end_fraction']:.0f}% of the ceiling ({100 * c['overlap_share']:.0f}% of the computed "
+                 f"window tokens are window overlap and special tokens).")
     return text
 
 
@@ -302,7 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", required=True, help="saved model directory (e.g. runs/polnear/model)")
     p.add_argument("--polnear", help="PolNeAR root (default $WHOSAID_POLNEAR or ../shared/polnear)")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--batch-size", type=int, default=16, help="windows per batch for (b)-(d)")
+    p.add_argument("--batch-size", type=int, default=4,
+                   help="windows per batch for (b)-(d) (default 4, as predict.py; see the README)")
+    p.add_argument("--stride", type=int,
+                   help="window overlap in sub-tokens for every variant, (a) included (default: the model's)")
     p.add_argument("--limit", type=int, help="only the first N dev articles (by id)")
     p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {','.join(VARIANTS)}")
     p.add_argument("--peak-gflops", type=float, default=135.0, help="fp32 matmul peak of the machine")
@@ -337,7 +376,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown variants {sorted(unknown)}", file=sys.stderr)
         return 2
     common = ["--model", str(model), "--polnear", args.polnear, "--threads", str(args.threads),
-              "--batch-size", str(args.batch_size)] + (["--limit", str(args.limit)] if args.limit else [])
+              "--batch-size", str(args.batch_size)] + (["--limit", str(args.limit)] if args.limit else []) \
+        + (["--stride", str(args.stride)] if args.stride is not None else [])
     started = time.time()
     prepared = {}
     onnx_dir = tempfile.TemporaryDirectory(prefix="bench-onnx-")
@@ -361,17 +401,21 @@ def main(argv: list[str] | None = None) -> int:
     if "onnx" in results:
         r = results["onnx"]
         mflop = flops_per_subtoken(model, mean_window=r["window_subtokens"] / r["windows"]) / 1e6
-        model_ceiling = args.peak_gflops * 1e3 / mflop
-        ceiling = {"peak_gflops": args.peak_gflops, "issue_ceiling": CEILING_SUBTOKENS,
-                   "onnx_subtokens_per_second": r["subtokens_per_second"],
-                   "fraction": r["subtokens_per_second"] / (args.peak_gflops * 1e3 / ISSUE_MFLOP_PER_SUBTOKEN),
-                   "model_mflop_per_subtoken": mflop, "model_ceiling": model_ceiling,
-                   "fraction_model": r["subtokens_per_second"] / model_ceiling}
+        issue_ceiling = args.peak_gflops * 1e3 / ISSUE_MFLOP_PER_SUBTOKEN
+        ceiling = {"peak_gflops": args.peak_gflops, "ceiling_subtokens_per_second": issue_ceiling,
+                   "model_mflop_per_subtoken": mflop,
+                   "model_ceiling_subtokens_per_second": args.peak_gflops * 1e3 / mflop,
+                   "forward_subtokens_per_second": r["forward_subtokens_per_second"],
+                   "forward_fraction": r["forward_subtokens_per_second"] / issue_ceiling,
+                   "end_to_end_article_subtokens_per_second": r["article_subtokens"] / r["seconds"],
+                   "end_to_end_fraction": r["article_subtokens"] / r["seconds"] / issue_ceiling,
+                   "overlap_share": 1 - r["article_subtokens"] / r["window_subtokens"]}
 
     first = next(iter(results.values()))
     limited = f", limited to the first {args.limit} articles" if args.limit else ""
     print(f"\nPolNeAR dev: {first['articles']} articles, {first['words']:,} words, "
-          f"{first['window_subtokens']:,} window sub-tokens{limited}; {args.threads} threads; "
+          f"{first['window_subtokens']:,} window sub-tokens (window overlap "
+          f"{args.stride if args.stride is not None else 'as trained'}){limited}; {args.threads} threads; "
           f"{platform.processor() or platform.machine()}, python {platform.python_version()}; "
           f"total {time.time() - started:.0f} s\n")
     if prepared:
@@ -383,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
 
         slim = {v: {k: x for k, x in r.items() if k != "spans"} for v, r in results.items()}
         write_json_atomic(args.output, {"settings": {k: getattr(args, k) for k in
-                                                     ("model", "threads", "batch_size", "limit", "peak_gflops")},
+                                                     ("model", "threads", "batch_size", "stride", "limit",
+                                                      "peak_gflops")},
                                         "onnx": prepared,
                                         "variants": slim, "ceiling": ceiling,
                                         "pooled_strict_f1": {v: pooled_f1(r) for v, r in results.items()}})

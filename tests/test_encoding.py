@@ -128,3 +128,57 @@ def test_polnear_dev_roundtrip(schema, tokenizer, polnear_dir):
     assert len(tokenize_document(longest, tokenizer).input_ids) > 256 * 3
     failures, _ = roundtrip(docs, schema, tokenizer, EncodingSettings(256, 64, True))
     assert not failures, failures[:5]
+
+
+def _best_valid_score(lp: np.ndarray, tags: list[str]) -> float:
+    """Brute force: the best total log probability over all IOB2-valid paths."""
+    import itertools
+
+    best = -np.inf
+    for path in itertools.product(range(len(tags)), repeat=len(lp)):
+        names = [tags[t] for t in path]
+        if all(not n.startswith("I-") or (i and names[i - 1] != "O" and names[i - 1][2:] == n[2:])
+               for i, n in enumerate(names)):
+            best = max(best, float(lp[np.arange(len(lp)), list(path)].sum()))
+    return best
+
+
+@pytest.mark.parametrize("layer", ["figure", "attribution"])
+def test_viterbi_batch_is_exact(schema, layer):
+    """Batched Viterbi (sequences of mixed lengths, several chunks, argmax shortcut)
+    returns valid paths with the brute-force optimum score."""
+    from whosaid.encoding import allowed_transitions, viterbi_batch
+
+    tags = schema.bio_labels(layer)
+    allowed = allowed_transitions(tags)
+    rng = np.random.default_rng(0)
+    max_len = 6 if len(tags) <= 3 else 4
+    seqs = [np.log(rng.dirichlet(np.full(len(tags), 0.3), size=n)) for n in
+            [0, 1, 2, max_len, 3, max_len, 1, 2, max_len - 1] * 3]
+    paths = viterbi_batch(seqs, tags, chunk=4)
+    assert [len(p) for p in paths] == [len(s) for s in seqs]
+    for lp, path in zip(seqs, paths):
+        if not len(lp):
+            continue
+        assert not tags[path[0]].startswith("I-") and allowed[path[:-1], path[1:]].all()
+        assert float(lp[np.arange(len(lp)), path].sum()) == pytest.approx(_best_valid_score(lp, tags))
+        assert list(path) == viterbi(lp, tags)   # one sequence alone decodes the same
+
+
+def test_decode_layer_batch_matches_single(schema, tokenizer):
+    """Decoding documents together gives each the spans it gets alone."""
+    from whosaid.encoding import decode_layer_batch
+
+    rng = np.random.default_rng(1)
+    texts = ["Officials said on Tuesday that 40 percent of the funds were gone.", "",
+             "Smith, the mayor, denied it. " * 30, "No one commented."]
+    toks = [tokenize_document(Document(str(i), t), tokenizer) for i, t in enumerate(texts)]
+    for layer in schema.layer_names:
+        k = len(schema.bio_labels(layer))
+        probs = [rng.dirichlet(np.full(k, 0.2), size=len(t.input_ids)).astype(np.float32) for t in toks]
+        for all_sub in (True, False):
+            s = EncodingSettings(64, 16, all_sub)
+            together = decode_layer_batch(toks, probs, schema, layer, s)
+            assert together == [decode_layer(t, p, schema, layer, s) for t, p in zip(toks, probs)]
+            assert together[1] == []
+            assert any(together)

@@ -193,6 +193,33 @@ def test_planted_span_across_window_seams_is_decoded_exactly(planted):
     assert a.stance_score == pytest.approx(np.exp(8) / (np.exp(8) + n_stance_tags - 1), abs=1e-4)
 
 
+@pytest.mark.parametrize("stride", [0, 4, 40])
+def test_planted_spans_survive_any_inference_overlap(planted, stride):
+    """Less (or no) window overlap at inference still decodes the planted spans exactly."""
+    from whosaid.documents import Document
+
+    predictor, text, content = planted
+    other = Predictor(predictor.backend, predictor.tokenizer, predictor.schema,
+                      EncodingSettings(predictor.settings.max_length, stride), batch_size=3)
+    [pred] = other.predict_documents([Document(id="long", text=text)])
+    [reference] = predictor.predict_documents([Document(id="long", text=text)])
+    assert {s.key for s in pred.spans} == {s.key for s in reference.spans}
+    assert len(pred.spans) == 5
+
+
+def test_stride_option(tiny_model, capsys):
+    from whosaid.errors import ModelLoadError
+
+    assert Predictor.from_pretrained(tiny_model).settings.stride == 16          # the model's own
+    assert Predictor.from_pretrained(tiny_model, stride=8).settings == EncodingSettings(64, 8)
+    with pytest.raises(ModelLoadError, match="stride 70 does not fit"):
+        Predictor.from_pretrained(tiny_model, stride=70)
+    rc, out, err = run(["--model", tiny_model, "--stride", "70", SEED], capsys)
+    assert rc == 2 and out == "" and "stride 70" in err
+    rc, out, err = run(["--model", tiny_model, "--stride", "4", SEED], capsys)
+    assert rc == 0 and json.loads(out)["id"]
+
+
 def test_cli_long_article_with_planted_backend(planted, tmp_path, capsys, monkeypatch):
     predictor, text, content = planted
     monkeypatch.setattr(Predictor, "from_pretrained", classmethod(lambda cls, *a, **k: predictor))

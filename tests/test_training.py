@@ -50,6 +50,11 @@ def test_smoke_trains_and_evaluates(smoke_run, repo_root):
     evaluated = json.loads((smoke_run / "eval.json").read_text())
     assert evaluated["layers"]["attribution"]["CUE"]["support"] == 28
     assert evaluated["model"]["backend"] == "torch"
+    assert evaluated["model"]["stride"] == 16                 # the model's own window overlap
+    from whosaid.evaluation import evaluate
+
+    assert evaluate(smoke_run / "model", str(repo_root / "data/seed-gold.json"), stride=4,
+                    progress=False)["model"]["stride"] == 4
 
 
 def test_schema_and_settings_travel_with_the_model(smoke_run, schema):

@@ -37,12 +37,12 @@ def load_gold(source: str, *, split: str | None = None, polnear: str | None = No
 def evaluate(model_dir: str | Path, source: str, *, split: str | None = None, polnear: str | None = None,
              overlays: str | None = "data/polnear-gold", backend: str = "torch", quantize: bool = False,
              batch_size: int = 32, threads: int | None = None, constrained: bool = True,
-             progress: bool = True) -> dict:
+             stride: int | None = None, progress: bool = True) -> dict:
     from whosaid.metrics import compute_metrics
     from whosaid.predictor import Predictor
 
     predictor = Predictor.from_pretrained(model_dir, backend=backend, quantize=quantize, threads=threads,
-                                          batch_size=batch_size, constrained=constrained)
+                                          batch_size=batch_size, constrained=constrained, stride=stride)
     gold, applied = load_gold(source, split=split, polnear=polnear, overlays=overlays)
     if not gold:
         raise WhosaidError(f"{source}: no documents to evaluate")
@@ -74,12 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int)
     p.add_argument("--no-constrained", action="store_true", help="argmax decoding with BIO repair instead of Viterbi")
+    p.add_argument("--stride", type=int, help="window overlap in sub-tokens (default: the model's training overlap)")
     args = p.parse_args(argv)
     try:
         metrics = evaluate(args.model, args.data, split=args.split, polnear=args.polnear,
                            overlays=args.overlays or None, backend=args.backend, quantize=args.quantize,
                            batch_size=args.batch_size, threads=args.threads,
-                           constrained=not args.no_constrained)
+                           constrained=not args.no_constrained, stride=args.stride)
     except WhosaidError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

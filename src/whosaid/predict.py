@@ -153,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="CPU threads for the model (default: the library's)")
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
                    help=f"windows per forward pass (default {DEFAULT_BATCH_SIZE}: fastest on 2 cores, see the README)")
+    p.add_argument("--stride", type=int,
+                   help="window overlap in sub-tokens (default: the model's training overlap; less is faster)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
     return p
 
@@ -173,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         predictor = Predictor.from_pretrained(args.model, backend=args.backend, threads=args.threads,
-                                              batch_size=args.batch_size, quantize=args.quantize)
+                                              batch_size=args.batch_size, quantize=args.quantize,
+                                              stride=args.stride)
     except ModelLoadError as exc:
         print(f"error: cannot use model {args.model}: {exc}", file=sys.stderr)
         return 2

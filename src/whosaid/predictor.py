@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from whosaid.documents import Document, Span
-from whosaid.encoding import EncodingSettings, Window, decode_layer, encode_documents, merge_window_probs
+from whosaid.encoding import EncodingSettings, Window, decode_layer_batch, encode_documents, merge_window_probs
 from whosaid.errors import ModelLoadError
 from whosaid.records import ArticleRecord, article_record, assemble_attributions
 from whosaid.schema import ATTRIBUTION, Schema
@@ -62,9 +62,14 @@ class Predictor:
 
     @classmethod
     def from_pretrained(cls, model_dir: str | Path, *, backend: str = "torch", threads: int | None = None,
-                        batch_size: int = 16, quantize: bool = False, constrained: bool = True) -> "Predictor":
+                        batch_size: int = 16, quantize: bool = False, constrained: bool = True,
+                        stride: int | None = None) -> "Predictor":
+        """Load a saved model. `stride` overrides the window overlap (in sub-tokens) used
+        at inference; by default the model's training overlap. Less overlap means fewer
+        sub-tokens to compute (see the README's inference benchmark for what it costs)."""
         from transformers import AutoTokenizer
 
+        from whosaid.errors import WhosaidError
         from whosaid.modeling import WhosaidConfig, load_model
 
         model_dir = Path(model_dir)
@@ -92,7 +97,14 @@ class Predictor:
             tokenizer = AutoTokenizer.from_pretrained(model_dir)
         except Exception as exc:
             raise ModelLoadError(f"cannot load the tokenizer saved in {model_dir}: {exc}") from exc
-        return cls(runner, tokenizer, config.whosaid_schema, config.encoding, batch_size=batch_size,
+        settings = config.encoding
+        if stride is not None:
+            try:
+                settings = replace(settings, stride=stride)
+            except WhosaidError as exc:
+                raise ModelLoadError(f"stride {stride} does not fit the model's {settings.max_length}-token "
+                                     f"windows: {exc}") from exc
+        return cls(runner, tokenizer, config.whosaid_schema, settings, batch_size=batch_size,
                    constrained=constrained, model_version=model_dir.resolve().parent.name + "/" + model_dir.name)
 
     # ------------------------------------------------------------ core
@@ -127,18 +139,20 @@ class Predictor:
         per_doc: dict[int, list[int]] = {}
         for i, w in enumerate(windows):
             per_doc.setdefault(w.doc_index, []).append(i)
+        spans: list[list[Span]] = [[] for _ in toks]
+        decodable = [d for d in range(len(toks)) if per_doc.get(d)]
+        for layer, sl in self.layer_slices.items():
+            probs = [merge_window_probs(len(toks[d].input_ids), [windows[i] for i in per_doc[d]],
+                                        [_softmax(logits[i][:, sl]) for i in per_doc[d]]) for d in decodable]
+            decoded = decode_layer_batch([toks[d] for d in decodable], probs, self.schema, layer, self.settings,
+                                         self.constrained)
+            for d, layer_spans in zip(decodable, decoded):
+                spans[d] += layer_spans
         results = []
-        for d, tok in enumerate(toks):
-            idx = per_doc.get(d, [])
-            spans: list[Span] = []
-            if idx:
-                for layer, sl in self.layer_slices.items():
-                    probs = merge_window_probs(len(tok.input_ids), [windows[i] for i in idx],
-                                               [_softmax(logits[i][:, sl]) for i in idx])
-                    spans += decode_layer(tok, probs, self.schema, layer, self.settings, self.constrained)
+        for tok, doc_spans in zip(toks, spans):
             doc = tok.doc
-            attributions = assemble_attributions(doc.text, spans) if ATTRIBUTION in self.schema.layers else []
-            results.append(replace(doc, spans=tuple(spans), attributions=tuple(attributions),
+            attributions = assemble_attributions(doc.text, doc_spans) if ATTRIBUTION in self.schema.layers else []
+            results.append(replace(doc, spans=tuple(doc_spans), attributions=tuple(attributions),
                                    layers=frozenset(self.schema.layer_names),
                                    provenance={l: "predicted" for l in self.schema.layer_names},
                                    metadata={**doc.metadata, "model_version": self.model_version}))
