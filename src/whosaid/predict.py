@@ -30,8 +30,8 @@ from whosaid.errors import ModelLoadError, WhosaidError
 
 FORMATS = ("jsonl", "labelstudio", "html")
 STDIN = "-"
-#: Windows per forward pass: 2-8 windows of 256 tokens ran 10-15% faster than 16 on
-#: 2 cores for torch, ONNX fp32 and int8 alike (activations stay in cache).
+#: Windows per forward pass: small batches keep activations in cache on a 2-core CPU;
+#: `benchmarks/bench_inference.py --batch-size N` measures other sizes on your machine.
 DEFAULT_BATCH_SIZE = 4
 #: Inputs longer than this many characters in total get a progress bar (on stderr).
 PROGRESS_MIN_CHARS = 20_000
@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quantize", action="store_true", help="with --backend onnx: the dynamic int8 model")
     p.add_argument("--threads", type=int, help="CPU threads for the model (default: the library's)")
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
-                   help=f"windows per forward pass (default {DEFAULT_BATCH_SIZE}: fastest on 2 cores, see the README)")
+                   help=f"windows per forward pass (default {DEFAULT_BATCH_SIZE})")
     p.add_argument("--stride", type=int,
                    help="window overlap in sub-tokens (default: the model's training overlap; less is faster)")
     p.add_argument("--no-progress", action="store_true", help="never show a progress bar")
