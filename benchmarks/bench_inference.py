@@ -35,11 +35,20 @@ current and made with the default recipe (else exported first, outside timing;
 `--int8-keep-fp32` / `--int8-per-tensor` try another int8 recipe in a temporary
 directory without touching the model's files).
 
+`--rounds N` runs the variants N times, interleaved (a b c d a b c d ...), and
+reports for each the round with the median words/s (the spread in brackets), its
+forward rate as the median over rounds, and the ratio to (a) as the median of the
+ratios within each round: this host's speed drifts by 10-20% over minutes (CPU steal),
+and interleaving keeps a slow patch from landing on one variant only.
+
 The fp32 compute ceiling: `--peak-gflops` (135 GFLOP/s, the matmul peak of this
 machine's 2 cores) / 23 MFLOP per sub-token (MiniLM-L6, 256-token windows) =
 5,800 sub-tokens/s. (c) is compared with it twice: forward passes only (window
 sub-tokens/s: compute efficiency) and end to end (article sub-tokens/s: useful
-throughput, which also pays for tokenization, decoding and window overlap).
+throughput, which also pays for tokenization, decoding and window overlap). Each
+round also measures what the cores deliver right now to this model's encoder GEMM
+shapes, in onnxruntime (MLAS) and torch (MKL), and (c)'s forward rate is set
+against that measured GEMM rate as well.
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -88,6 +98,57 @@ def prepare_onnx(args) -> dict:
         seconds[Path(paths[quantize]).name] = round(time.perf_counter() - started, 1)
     return {"onnx": paths[False], "onnx-int8": paths[True], "exported_seconds": seconds,
             "int8_recipe": recipe(paths[True])}
+
+
+def gemm_probe(args) -> dict:
+    """GFLOP/s of this model's encoder GEMMs (one layer's M x h x 3h, M x h x h, M x h x i,
+    M x i x h; M = batch x window tokens) in onnxruntime (MLAS) and torch (MKL), measured
+    now: what the cores deliver to this model's matrix shapes during this run."""
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from onnx import TensorProto, helper, numpy_helper
+
+    from whosaid.modeling import WhosaidConfig
+
+    torch.set_num_threads(args.threads)
+    cfg = WhosaidConfig.from_pretrained(args.model)
+    enc = cfg.build_encoder_config()
+    h, i, m = enc.hidden_size, enc.intermediate_size, args.batch_size * cfg.encoding.max_length
+    shapes = [(m, h, 3 * h), (m, h, h), (m, h, i), (m, i, h)]
+    rng = np.random.default_rng(0)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = args.threads
+    opts.log_severity_level = 3
+    xs = {k: rng.standard_normal((m, k), dtype=np.float32) for k in (h, i)}
+    ws = [rng.standard_normal((k, n), dtype=np.float32) for _, k, n in shapes]
+    # onnxruntime: one graph holding the four products (one session, one thread pool).
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", [f"X{k}", f"W{j}"], [f"Y{j}"]) for j, (_, k, _) in enumerate(shapes)], "gemm",
+        [helper.make_tensor_value_info(f"X{k}", TensorProto.FLOAT, [m, k]) for k in (h, i)],
+        [helper.make_tensor_value_info(f"Y{j}", TensorProto.FLOAT, [m, n]) for j, (_, _, n) in enumerate(shapes)],
+        [numpy_helper.from_array(w, f"W{j}") for j, w in enumerate(ws)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    feeds = {f"X{k}": x for k, x in xs.items()}
+    txs = {k: torch.from_numpy(x) for k, x in xs.items()}
+    tws = [torch.from_numpy(w) for w in ws]
+    runs = {"onnxruntime": lambda: sess.run(None, feeds),
+            "torch": lambda: [torch.mm(txs[k], w) for (_, k, _), w in zip(shapes, tws)]}
+    flop = sum(2 * a * b * c for a, b, c in shapes)
+    samples: dict[str, list[float]] = {lib: [] for lib in runs}
+    with torch.inference_mode():
+        for call in runs.values():
+            call()
+        for _ in range(5):  # alternate the two libraries; ~0.3 s each time
+            for lib, call in runs.items():
+                started, reps = time.perf_counter(), 0
+                while time.perf_counter() - started < 0.3:
+                    call()
+                    reps += 1
+                samples[lib].append(reps * flop / (time.perf_counter() - started) / 1e9)
+    rates = {lib: statistics.median(v) for lib, v in samples.items()}
+    return {"shapes": shapes, "gflops": rates}
 
 
 def rss_mib() -> float:
@@ -286,6 +347,12 @@ def flops_per_subtoken(model_dir: Path, mean_window: float) -> float:
     return 2 * linear + 2 * attention
 
 
+def median_round(results: list[dict]) -> dict:
+    """The round with the median words/s (for an even count, the lower middle one)."""
+    ranked = sorted(results, key=lambda r: r["words_per_second"])
+    return dict(ranked[(len(ranked) - 1) // 2])
+
+
 def run_child(argv: list[str], threads: int) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
                TOKENIZERS_PARALLELISM="false", PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -298,7 +365,6 @@ def run_child(argv: list[str], threads: int) -> dict:
 
 
 def table(results: dict, ceiling: dict) -> str:
-    base = results.get("pipeline")
     rows = ["| variant | words/s | x (a) | model sub-tokens/s | peak RSS MiB | RSS growth MiB | load s "
             "| strict F1 pooled | attribution | figure | stance | spans = torch |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -306,7 +372,9 @@ def table(results: dict, ceiling: dict) -> str:
         r = results.get(v)
         if not r:
             continue
-        ratio = f"{r['words_per_second'] / base['words_per_second']:.2f}" if base else "-"
+        ratio = f"{r['ratio_to_pipeline']:.2f}" if "ratio_to_pipeline" in r else ("1.00" if v == "pipeline" else "-")
+        spread = r.get("rounds_words_per_second", [])
+        words = f"{r['words_per_second']:,.0f}" + (f" ({min(spread):,.0f}–{max(spread):,.0f})" if len(spread) > 1 else "")
         strict = r.get("strict", {})
 
         def f1(layer):
@@ -315,7 +383,7 @@ def table(results: dict, ceiling: dict) -> str:
         pooled = pooled_f1(r)
         agree = r.get("agreement")
         subtokens = "-" if v == "pipeline" else f"{r['forward_subtokens_per_second']:,.0f}"
-        rows.append(f"| {LABELS[v]} | {r['words_per_second']:,.0f} | {ratio} | {subtokens} "
+        rows.append(f"| {LABELS[v]} | {words} | {ratio} | {subtokens} "
                     f"| {r['peak_rss_mib']:,.0f} | {r['rss_growth_mib']:,.0f} | {r['load_seconds']:.1f} "
                     f"| {'-' if pooled is None else f'{100 * pooled:.1f}'} | {f1('attribution')} | {f1('figure')} "
                     f"| {f1('stance')} | {'-' if agree is None else f'{100 * agree:.2f}%'} |")
@@ -330,6 +398,12 @@ def table(results: dict, ceiling: dict) -> str:
                  f"(c) ONNX fp32, end to end: {c['end_to_end_article_subtokens_per_second']:,.0f} article sub-tokens/s = "
                  f"{100 * c['end_to_end_fraction']:.0f}% of the ceiling ({100 * c['overlap_share']:.0f}% of the computed "
                  f"window tokens are window overlap and special tokens).")
+        g = c.get("measured_gemm_gflops")
+        if g:
+            text += (f"\nMeasured in this run, this model's encoder GEMMs run at {g['onnxruntime']:.0f} GFLOP/s in "
+                     f"onnxruntime and {g['torch']:.0f} GFLOP/s in torch; (c)'s forward passes deliver "
+                     f"{c['forward_gflops']:.0f} GFLOP/s = {100 * c['forward_gflops'] / g['onnxruntime']:.0f}% of "
+                     f"onnxruntime's GEMM rate.")
     return text
 
 
@@ -344,12 +418,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="window overlap in sub-tokens for every variant, (a) included (default: the model's)")
     p.add_argument("--limit", type=int, help="only the first N dev articles (by id)")
     p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of {','.join(VARIANTS)}")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="run the variants N times, interleaved (a b c d a b c d ...), and report the median "
+                        "round of each (this host's speed drifts; ratios are taken within each round)")
     p.add_argument("--peak-gflops", type=float, default=135.0, help="fp32 matmul peak of the machine")
     p.add_argument("--output", help="write all results as JSON here (atomically)")
     p.add_argument("--int8-keep-fp32", action="append", metavar="SUBSTRING",
                    help="(d) with these nodes kept fp32 as well (see `whosaid export-onnx --keep-fp32`); repeatable")
     p.add_argument("--int8-per-tensor", action="store_true", help="(d) with one scale per weight matrix")
-    p.add_argument("--worker", choices=VARIANTS + ("prepare",), help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=VARIANTS + ("prepare", "gemm"), help=argparse.SUPPRESS)
     p.add_argument("--onnx-dir", help=argparse.SUPPRESS)
     p.add_argument("--onnx-file", help=argparse.SUPPRESS)
     p.add_argument("--result", help=argparse.SUPPRESS)
@@ -358,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         if args.worker == "prepare":
             result = prepare_onnx(args)
+        elif args.worker == "gemm":
+            result = gemm_probe(args)
         else:
             result = worker(args.worker, args)
         Path(args.result).write_text(json.dumps(result))
@@ -370,13 +449,17 @@ def main(argv: list[str] | None = None) -> int:
     if not (model / "config.json").is_file():
         print(f"error: {model} is not a model directory", file=sys.stderr)
         return 2
+    if args.rounds < 1:
+        print("error: --rounds must be at least 1", file=sys.stderr)
+        return 2
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         print(f"error: unknown variants {sorted(unknown)}", file=sys.stderr)
         return 2
     common = ["--model", str(model), "--polnear", args.polnear, "--threads", str(args.threads),
-              "--batch-size", str(args.batch_size)] + (["--limit", str(args.limit)] if args.limit else []) \
+              "--batch-size", str(args.batch_size)]
+    common += (["--limit", str(args.limit)] if args.limit else []) \
         + (["--stride", str(args.stride)] if args.stride is not None else [])
     started = time.time()
     prepared = {}
@@ -386,13 +469,27 @@ def main(argv: list[str] | None = None) -> int:
         extra = [x for k in args.int8_keep_fp32 or () for x in ("--int8-keep-fp32", k)]
         extra += ["--int8-per-tensor"] if args.int8_per_tensor else []
         prepared = run_child(["--worker", "prepare", *common, "--onnx-dir", onnx_dir.name, *extra], args.threads)
-    results = {}
-    for v in variants:
-        print(f"running {LABELS[v]} ...", file=sys.stderr, flush=True)
-        onnx_file = ["--onnx-file", prepared[v]] if v in prepared else []
-        results[v] = run_child(["--worker", v, *common, *onnx_file], args.threads)
-        r = results[v]
-        print(f"  {r['words_per_second']:,.0f} words/s, peak RSS {r['peak_rss_mib']:,.0f} MiB", file=sys.stderr)
+    rounds: dict[str, list[dict]] = {v: [] for v in variants}
+    gemm: list[dict] = []
+    for n in range(args.rounds):
+        tag = f" (round {n + 1}/{args.rounds})" if args.rounds > 1 else ""
+        if "onnx" in variants:
+            gemm.append(run_child(["--worker", "gemm", *common], args.threads))
+        for v in variants:
+            print(f"running {LABELS[v]}{tag} ...", file=sys.stderr, flush=True)
+            onnx_file = ["--onnx-file", prepared[v]] if v in prepared else []
+            r = run_child(["--worker", v, *common, *onnx_file], args.threads)
+            rounds[v].append(r)
+            print(f"  {r['words_per_second']:,.0f} words/s, peak RSS {r['peak_rss_mib']:,.0f} MiB", file=sys.stderr)
+    results = {v: median_round(rs) for v, rs in rounds.items()}
+    for v, r in results.items():
+        r["rounds_words_per_second"] = [x["words_per_second"] for x in rounds[v]]
+        if "pipeline" in rounds and v != "pipeline":  # ratio within each round, then the median
+            r["ratio_to_pipeline"] = statistics.median(
+                [x["words_per_second"] / b["words_per_second"] for x, b in zip(rounds[v], rounds["pipeline"])])
+        if "forward_subtokens_per_second" in r:
+            r["rounds_forward_subtokens_per_second"] = [x["forward_subtokens_per_second"] for x in rounds[v]]
+            r["forward_subtokens_per_second"] = statistics.median(r["rounds_forward_subtokens_per_second"])
     for v in ("onnx", "onnx-int8"):
         if v in results and "torch" in results:
             results[v]["agreement"] = span_agreement(results["torch"], results[v])
@@ -402,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         r = results["onnx"]
         mflop = flops_per_subtoken(model, mean_window=r["window_subtokens"] / r["windows"]) / 1e6
         issue_ceiling = args.peak_gflops * 1e3 / ISSUE_MFLOP_PER_SUBTOKEN
+        measured = {lib: statistics.median([g["gflops"][lib] for g in gemm]) for lib in gemm[0]["gflops"]}
         ceiling = {"peak_gflops": args.peak_gflops, "ceiling_subtokens_per_second": issue_ceiling,
                    "model_mflop_per_subtoken": mflop,
                    "model_ceiling_subtokens_per_second": args.peak_gflops * 1e3 / mflop,
@@ -409,7 +507,9 @@ def main(argv: list[str] | None = None) -> int:
                    "forward_fraction": r["forward_subtokens_per_second"] / issue_ceiling,
                    "end_to_end_article_subtokens_per_second": r["article_subtokens"] / r["seconds"],
                    "end_to_end_fraction": r["article_subtokens"] / r["seconds"] / issue_ceiling,
-                   "overlap_share": 1 - r["article_subtokens"] / r["window_subtokens"]}
+                   "overlap_share": 1 - r["article_subtokens"] / r["window_subtokens"],
+                   "measured_gemm_gflops": measured, "gemm_rounds": [g["gflops"] for g in gemm],
+                   "forward_gflops": r["forward_subtokens_per_second"] * mflop / 1e3}
 
     first = next(iter(results.values()))
     limited = f", limited to the first {args.limit} articles" if args.limit else ""
@@ -428,7 +528,7 @@ def main(argv: list[str] | None = None) -> int:
         slim = {v: {k: x for k, x in r.items() if k != "spans"} for v, r in results.items()}
         write_json_atomic(args.output, {"settings": {k: getattr(args, k) for k in
                                                      ("model", "threads", "batch_size", "stride", "limit",
-                                                      "peak_gflops")},
+                                                      "rounds", "peak_gflops")},
                                         "onnx": prepared,
                                         "variants": slim, "ceiling": ceiling,
                                         "pooled_strict_f1": {v: pooled_f1(r) for v, r in results.items()}})
