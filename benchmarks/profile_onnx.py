@@ -36,10 +36,18 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import onnxruntime as ort
 
-    from whosaid.onnx_backend import OnnxBackend, onnx_path
+    from whosaid.onnx_backend import export_onnx, is_current, onnx_path
 
-    OnnxBackend.from_model_dir(args.model, quantize=args.quantize, threads=args.threads)  # export if needed
+    from whosaid.errors import WhosaidError
+
     path = onnx_path(Path(args.model), args.quantize)
+    try:
+        if not is_current(path, Path(args.model)):
+            print(f"exporting {path} ...", file=sys.stderr)
+            export_onnx(args.model, quantize=args.quantize)
+    except WhosaidError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = args.threads
