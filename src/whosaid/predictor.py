@@ -18,7 +18,7 @@ import torch
 
 from whosaid.documents import Document, Span
 from whosaid.encoding import EncodingSettings, Window, decode_layer_batch, encode_documents, merge_window_probs
-from whosaid.errors import ModelLoadError
+from whosaid.errors import ModelLoadError, WhosaidError
 from whosaid.records import ArticleRecord, article_record, assemble_attributions
 from whosaid.schema import ATTRIBUTION, Schema
 
@@ -69,7 +69,6 @@ class Predictor:
         sub-tokens to compute (see the README's inference benchmark for what it costs)."""
         from transformers import AutoTokenizer
 
-        from whosaid.errors import WhosaidError
         from whosaid.modeling import WhosaidConfig, load_model
 
         model_dir = Path(model_dir)
