@@ -123,8 +123,13 @@ _TITLES = {
     "king", "queen", "prince", "princess", "sheikh", "coach", "former", "acting", "ex",
     "candidate", "nominee", "president-elect", "sens", "reps", "gens", "supt", "superintendent",
     "treasurer", "comptroller", "auditor", "solicitor", "state's", "inspector", "surgeon",
-    "first", "ceo", "cfo", "chmn", "dept", "del", "delegate", "trustee", "alderman",
+    "first", "ceo", "cfo", "chmn", "dept", "del", "delegate", "trustee", "alderman", "ag",
+    "author", "journalist", "host", "anchor", "columnist", "reporter", "commentator",
+    "comedian", "actor", "actress", "singer", "rapper", "businessman", "businesswoman",
+    "billionaire", "pollster", "strategist", "activist", "founder", "chairperson", "saint",
 }
+#: titles kept with a lone first name ("Pope Francis", "Queen Elizabeth")
+_REGNAL = {"pope", "king", "queen", "prince", "princess", "saint", "sheikh", "emperor"}
 _HONORIFIC_GENDER = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "lord": "m",
                      "dame": "f", "lady": "f", "king": "m", "queen": "f", "prince": "m",
                      "princess": "f", "congressman": "m", "congresswoman": "f",
@@ -154,7 +159,7 @@ _STATE_ABBREV = {"calif", "fla", "tex", "ill", "mich", "mass", "penn", "pa", "ar
                  "s.c", "n.h", "n.m", "n.d", "s.d", "w.va", "r.i", "vt", "me", "mont", "wyo",
                  "ida", "iowa", "ohio", "utah", "d.c"}
 _NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
-_CONNECTORS = {"of", "for", "de", "la", "del", "della", "di", "du", "da", "dos", "van", "von",
+_CONNECTORS = {"of", "for", "on", "de", "la", "del", "della", "di", "du", "da", "dos", "van", "von",
                "der", "den", "al", "bin", "ibn", "y", "&", "le", "st."}
 _ORG_HEADS = {"alliance", "coalition", "campaign", "committee", "society", "foundation", "fund",
               "council", "center", "centre", "association", "institute", "movement", "project",
@@ -178,6 +183,8 @@ _ORG_WORDS = {
     "airlines", "motors", "technologies", "partners", "holdings", "capital", "securities",
     "labs", "laboratory", "hospital", "clinic", "academy", "museum", "library", "commission",
     "show", "program", "programme", "hour", "podcast", "fund", "pac", "index", "plan", "act",
+    "division", "unit", "branch", "directorate", "committees", "commissions", "institution",
+    "initiative", "coalition", "consortium", "partnership", "lab", "studio", "studios",
     "pentagon", "kremlin", "nato", "un", "eu", "fbi", "cia", "nsa", "irs", "epa", "gop", "dnc",
     "rnc", "cnn", "msnbc", "nbc", "abc", "cbs", "fox", "bbc", "npr", "pbs", "afp", "reuters",
     "ap", "wikileaks", "politifact", "twitter", "facebook", "google", "apple", "microsoft",
@@ -493,6 +500,8 @@ class ResolvedSpeakers:
 # ------------------------------------------------------------------ tokens
 
 _TOKEN = re.compile(r"@\w+|[^\W_]+(?:[.'’&-][^\W_]+)*\.?|--|[“”\"(),;:—–]")
+_HYPHEN_MODIFIER = re.compile(r"-(?=(?:based|led|backed|born|owned|funded|run|style|era|like|"
+                              r"controlled|endorsed|friendly|leaning|aligned|[a-z]{3,}(?:ed|ing))\.?$)")
 _POSSESSIVE = re.compile(r"(?:['’]s|s['’])$", re.I)
 _OPEN_QUOTES = {"“": "”", "\"": "\""}
 
@@ -516,6 +525,17 @@ def _tokens(text: str) -> list[_Tok]:
     for m in _TOKEN.finditer(text):
         s, e, t = m.start(), m.end(), m.group(0)
         word = t[0].isalnum() or (t[0] == "@" and len(t) > 1)
+        hy = _HYPHEN_MODIFIER.search(t) if word and t[0].isupper() else None
+        if hy:   # "Sanders-endorsed", "Texas-based": the name, then the rest
+            t2 = t[hy.end():]
+            out.append(_Tok(s, s + hy.start(), t[:hy.start()], t[:hy.start()].lower(), True, True,
+                            s + hy.start(), False))
+            s, t = s + hy.end(), t2
+        ap = re.match(r"([A-Za-z]+)['’](?:s|m|re|ve|ll|d)$", t) if word else None
+        if ap and ap.group(1).lower() in PRONOUNS | {"let", "that", "there", "here", "what"}:
+            t = ap.group(1)   # "he's", "I'm", "we're": the pronoun
+            out.append(_Tok(s, s + len(t), t, t.lower(), t[0].isupper(), True, s + len(t), False))
+            continue
         if word and t.endswith(".") and len(t) > 1:
             core = t[:-1].lower()
             if not (core in _ABBREV or len(core) == 1 or re.fullmatch(r"(?:\w\.)+\w", core)):
@@ -729,7 +749,7 @@ class _Resolver:
                     self.base(toks[j]).lower().rstrip(".") in _TITLES
                 # "of", "for", "to" join institutions ("Institute for School Reform") and
                 # titles ("Secretary of State"), not people ("Rangel of New York")
-                if (conn in _CONNECTORS and (conn not in ("of", "for") or head_org)
+                if (conn in _CONNECTORS and (conn not in ("of", "for", "on") or head_org)
                         or (conn == "to" and head_org)) and j + 2 < n:
                     k = j + 2
                     if toks[k].low == "the" and k + 1 < n and text[toks[k].end:toks[k + 1].start] == " ":
@@ -742,6 +762,24 @@ class _Resolver:
                 break
             self._add_run(run)
             i = run[-1] + 1
+
+    def _modifier(self, k: int, rest: list[int]) -> bool:
+        """Is token k a modifier of the name `rest` rather than part of it?"""
+        w = self.base(self.toks[k]).lower().rstrip(".")
+        rest_low = [self.base(self.toks[r]).lower().rstrip(".") for r in rest]
+        if any(r in _ORG_WORDS for r in rest_low) or " ".join(rest_low) in _PLACES:
+            return False
+        person_next = rest_low[0] in FIRST_NAMES or rest_low[0] in _TITLES
+        if w in _ADJECTIVES or w in _GROUPS:
+            return person_next or len(rest) == 1
+        if w in _PERSON_ROLES or w in _TITLES:
+            return True
+        if k in self.sentence_initial and (w in self.lower_words or (
+                person_next and w not in FIRST_NAMES and len(rest) >= 2)):
+            return True     # "Continued Stone", "Hold Melania Trump"
+        if w in _PLACES and len(rest) == 1 and not rest_low[0] in _PLACES:
+            return True     # "Wisconsin Trump" (but not "New York")
+        return False
 
     def _mid_ok(self, k: int, run: list[int]) -> bool:
         """A word inside a name that is not a name candidate on its own: "Theresa May",
@@ -805,11 +843,14 @@ class _Resolver:
                     else:
                         start = len(low)
                         titles += low[last_title + 1:]
+        if titles and titles[-1] in _REGNAL and start == len(low) - 1 and start >= 1:
+            start -= 1     # "Pope Francis"
+            titles = titles[:-1]
         name_toks = run[start:]
-        # "Republican Donald Trump", "Democrat Hillary Clinton": party and nationality
-        # words before a first name or a title are modifiers
-        while len(name_toks) >= 2 and self.base(toks[name_toks[0]]).lower() in _ADJECTIVES | _GROUPS \
-                and self.base(toks[name_toks[1]]).lower().rstrip(".") in FIRST_NAMES | _TITLES:
+        # "Republican Donald Trump", "Author Roger Stone", "Wisconsin Trump": party,
+        # nationality, role, place and sentence-initial common words before a person's
+        # name are modifiers
+        while len(name_toks) >= 2 and self._modifier(name_toks[0], name_toks[1:]):
             titles.append(self.base(toks[name_toks[0]]).lower())
             name_toks = name_toks[1:]
         if not name_toks:
@@ -839,6 +880,8 @@ class _Resolver:
         if len(words) >= 3 and before is not None and before.text in ("“", "\"") and nxt is not None \
                 and (nxt.text in ("”", "\"") or nxt.text == "," and name_toks[-1] + 2 < len(toks)
                      and toks[name_toks[-1] + 2].text in ("”", "\"")):
+            if words[0] in FIRST_NAMES and words[1] not in _ORG_WORDS:
+                self._add_run(name_toks[:2])     # a person it is named after
             return
         group = " ".join(words) in _GROUPS or words[-1] in _GROUPS or (
             words[-1].endswith("s") and words[-1][:-1] in _ADJECTIVES)
@@ -990,8 +1033,10 @@ class _Resolver:
                 continue
             e = self._alias(ni, nm) if self.o.aliases else None
             if e is None:
+                honor = next((_HONORIFIC_GENDER[t] for t in nm.titles if t in _HONORIFIC_GENDER), None)
                 for k, keys in enumerate(self.ent_keys):
-                    if nm.toks in keys:
+                    if nm.toks in keys and not (honor and self.o.gender and
+                                                self._entity_gender_guess(k) not in (honor, None)):
                         e = k
                         break
             if e is None:
@@ -1588,7 +1633,7 @@ class _Resolver:
             ks = [k for k in self._lines.get(ln, []) if self.toks[k].word]
             if not ks:
                 continue
-            if all(self.toks[k].text.isupper() for k in ks) and len(ks) <= 4:
+            if self._is_header(ks):
                 return None   # a section header: the text was not signed
             if len(ks) <= 5 and ks[0] in self.tok_name:
                 nm = self.names[self.tok_name[ks[0]]]
@@ -1597,13 +1642,54 @@ class _Resolver:
                     return nm.entity
         return None
 
+    def _line_words(self, ln: int) -> list[int]:
+        if self._lines is None:
+            self._lines = {}
+            for k, t in enumerate(self.toks):
+                self._lines.setdefault(t.line, []).append(k)
+        return [k for k in self._lines.get(ln, []) if self.toks[k].word]
+
+    def _is_header(self, ks: list[int]) -> bool:
+        return bool(ks) and len(ks) <= 4 and all(self.toks[k].text.isupper() for k in ks)
+
+    def _after_header(self, tok: int) -> bool:
+        """Is the pronoun in the first paragraph after a section header ("TWITTER.")?"""
+        ln = self.toks[tok].line - 1
+        while ln >= 0 and not self._line_words(ln):
+            ln -= 1
+        return ln >= 0 and self._is_header(self._line_words(ln))
+
+    def _author_bio(self) -> int | None:
+        """An opinion piece's last paragraph: "Rick Scott is the Republican governor of
+        Florida." / "Rep. Raul Grijalva, D-Ariz., was an early backer of ..." """
+        if not self.toks:
+            return None
+        ks = self._line_words(self.toks[-1].line)
+        k = 0
+        while k < len(ks) and self.toks[ks[k]].low.rstrip(".") in _TITLES:
+            k += 1
+        if k >= len(ks) or ks[k] not in self.tok_name:
+            return None
+        nm = self.names[self.tok_name[ks[k]]]
+        after = nm.last_tok + 1
+        if nm.entity is None or nm.first_tok != ks[k] or after >= len(self.toks):
+            return None
+        if self.toks[after].low in ("is", "was", ",") and self.entities[nm.entity].type in ("person", "unknown"):
+            return nm.entity
+        return None
+
     def _first_person(self, tok: int, ai: int, contents, out, speakers) -> SpeakerResolution:
         t = self.toks[tok]
         if not self.o.quotes:
             return SpeakerResolution(None, "pronoun", "first-person")
         if not self.in_quote(t.start):
+            if t.low in ("we", "us", "our", "ours", "ourselves") and self._after_header(tok):
+                return SpeakerResolution(None, "pronoun", "first-person")   # the editors' "We asked"
             e = self._signature(tok)
-            return SpeakerResolution(e, "pronoun", "signature" if e is not None else "first-person")
+            if e is not None:
+                return SpeakerResolution(e, "pronoun", "signature")
+            e = self._author_bio()
+            return SpeakerResolution(e, "pronoun", "author" if e is not None else "first-person")
         if contents is None:
             return SpeakerResolution(None, "pronoun", "first-person")
         plural = t.low in ("we", "us", "our", "ours", "ourselves")
