@@ -304,9 +304,10 @@ def cmd_diff(args) -> None:
 
 def cmd_agreement(args) -> None:
     batches: dict[str, list] = {}
+    primary = Path(args.primary_dir) if args.primary_dir else GOLD
     for split in ("train", "dev"):
         for p in sorted((SECOND / split).glob("*.json")):
-            first = GOLD / split / p.name
+            first = primary / split / p.name
             if not first.exists():
                 continue
             a, b = _load(first), _load(p)
@@ -386,7 +387,10 @@ def main() -> None:
     q.add_argument("--second", action="store_true"); q.add_argument("--entities-only", action="store_true")
     q.set_defaults(func=cmd_write)
     q = sub.add_parser("diff"); q.add_argument("name"); q.set_defaults(func=cmd_diff)
-    q = sub.add_parser("agreement"); q.set_defaults(func=cmd_agreement)
+    q = sub.add_parser("agreement")
+    q.add_argument("--primary-dir", help="the first annotations as they were before adjudication "
+                   "(e.g. a checkout of data/polnear-gold at an earlier commit)")
+    q.set_defaults(func=cmd_agreement)
     q = sub.add_parser("validate"); q.set_defaults(func=cmd_validate)
     args = p.parse_args()
     args.func(args)
