@@ -2,7 +2,7 @@
 """Attribution records for articles: python predict.py --model DIR [--format jsonl|labelstudio|html] [--output PATH] INPUT..."""
 import sys
 
-from whosaid.predict import main
+from whosaid.cli.predict import main
 
 if __name__ == "__main__":
     sys.exit(main())

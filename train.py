@@ -2,7 +2,7 @@
 """Train a model from a config: python train.py --config configs/seed.yaml [--output-dir DIR] [--set k=v ...]"""
 import sys
 
-from whosaid.training import main
+from whosaid.cli.train import main
 
 if __name__ == "__main__":
     sys.exit(main())

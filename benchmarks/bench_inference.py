@@ -76,7 +76,7 @@ def prepare_onnx(args) -> dict:
     """ONNX files for (c) and (d): the model directory's own when they are current
     and made with the requested recipe, else a fresh export into --onnx-dir (the
     user's files are never replaced by a differently made one)."""
-    from whosaid.onnx_backend import default_recipe, export_onnx, is_current, onnx_path, recipe
+    from whosaid.model.onnx import default_recipe, export_onnx, is_current, onnx_path, recipe
 
     model_dir = Path(args.model)
     keep = tuple(args.int8_keep_fp32 or ())
@@ -109,7 +109,7 @@ def gemm_probe(args) -> dict:
     import torch
     from onnx import TensorProto, helper, numpy_helper
 
-    from whosaid.modeling import WhosaidConfig
+    from whosaid.model.modeling import WhosaidConfig
 
     torch.set_num_threads(args.threads)
     cfg = WhosaidConfig.from_pretrained(args.model)
@@ -162,7 +162,7 @@ def rss_mib() -> float:
 
 def load_articles(polnear: Path, limit: int | None):
     """PolNeAR dev gold (with the repository's gold figure/stance overlays)."""
-    from whosaid.evaluation import load_gold
+    from whosaid.evaluation.evaluate import load_gold
 
     overlays = REPO / "data" / "polnear-gold"
     docs, _ = load_gold(str(polnear / "dev"), overlays=str(overlays) if overlays.is_dir() else None)
@@ -176,7 +176,7 @@ def pipeline_model(model_dir: Path):
     from safetensors.torch import load_file
     from transformers import AutoModelForTokenClassification
 
-    from whosaid.modeling import WhosaidConfig
+    from whosaid.model.modeling import WhosaidConfig
 
     cfg = WhosaidConfig.from_pretrained(model_dir)
     schema = cfg.whosaid_schema
@@ -203,7 +203,7 @@ def encoding_settings(model_dir: Path, stride: int | None):
     """The model's window settings, with the benchmark's `--stride` (window overlap) if given."""
     from dataclasses import replace
 
-    from whosaid.modeling import WhosaidConfig
+    from whosaid.model.modeling import WhosaidConfig
 
     settings = WhosaidConfig.from_pretrained(model_dir).encoding
     return settings if stride is None else replace(settings, stride=stride)
@@ -213,8 +213,8 @@ def window_subtokens(docs, model_dir: Path, stride: int | None) -> tuple[int, in
     """(sub-tokens the model computes, windows, sub-tokens of the articles) under our windowing."""
     from transformers import AutoTokenizer
 
-    from whosaid.encoding import encode_documents
-    from whosaid.modeling import WhosaidConfig
+    from whosaid.model.modeling import WhosaidConfig
+    from whosaid.windows.encoding import encode_documents
 
     cfg = WhosaidConfig.from_pretrained(model_dir)
     tok = AutoTokenizer.from_pretrained(model_dir)
@@ -234,8 +234,8 @@ def worker(variant: str, args) -> dict:
     if variant == "pipeline":
         from transformers import AutoTokenizer, pipeline
     else:
-        from whosaid.metrics import compute_metrics
-        from whosaid.predictor import Predictor
+        from whosaid.evaluation.metrics import compute_metrics
+        from whosaid.inference.predictor import Predictor
         if variant.startswith("onnx"):
             import onnxruntime  # noqa: F401  (imported before the memory baseline)
     docs = load_articles(Path(args.polnear), args.limit)
@@ -260,8 +260,8 @@ def worker(variant: str, args) -> dict:
     else:  # the exact file prepared for this run
         from transformers import AutoTokenizer
 
-        from whosaid.modeling import WhosaidConfig
-        from whosaid.onnx_backend import OnnxBackend
+        from whosaid.model.modeling import WhosaidConfig
+        from whosaid.model.onnx import OnnxBackend
 
         cfg = WhosaidConfig.from_pretrained(args.model)
         predictor = Predictor(OnnxBackend(args.onnx_file, threads=args.threads),
@@ -336,7 +336,7 @@ def span_agreement(ref: dict, other: dict) -> float | None:
 
 def flops_per_subtoken(model_dir: Path, mean_window: float) -> float:
     """Forward FLOPs per sub-token: 2 x (linear weights) + attention scores and mixing."""
-    from whosaid.modeling import WhosaidConfig
+    from whosaid.model.modeling import WhosaidConfig
 
     cfg = WhosaidConfig.from_pretrained(model_dir)
     enc = cfg.build_encoder_config()
@@ -442,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.result).write_text(json.dumps(result))
         return 0
 
-    from whosaid.sources import resolve_polnear_root
+    from whosaid.files import resolve_polnear_root
 
     args.polnear = str(resolve_polnear_root(args.polnear).resolve())
     model = Path(args.model)
@@ -523,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results, ceiling))
     onnx_dir.cleanup()
     if args.output:
-        from whosaid.atomic import write_json_atomic
+        from whosaid.files import write_json_atomic
 
         slim = {v: {k: x for k, x in r.items() if k != "spans"} for v, r in results.items()}
         write_json_atomic(args.output, {"settings": {k: getattr(args, k) for k in

@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     import onnxruntime as ort
 
     from whosaid.errors import WhosaidError
-    from whosaid.onnx_backend import OnnxBackend, export_onnx, is_current, onnx_path
+    from whosaid.model.onnx import OnnxBackend, export_onnx, is_current, onnx_path
 
     path = onnx_path(Path(args.model), args.quantize)
     try:

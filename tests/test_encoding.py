@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 
 from whosaid.documents import Document, Span
-from whosaid.encoding import (IGNORE, EncodingSettings, decode_layer, encode_documents, merge_window_probs,
-                              repair_bio, tokenize_document, viterbi, window_bounds)
+from whosaid.windows.decoding import decode_layer, merge_window_probs, repair_bio, viterbi
+from whosaid.windows.encoding import IGNORE, EncodingSettings, encode_documents, tokenize_document, window_bounds
 
 
 @pytest.fixture(scope="module")
 def tokenizer():
     from transformers import AutoTokenizer
 
-    from whosaid.modeling import default_encoder_path
+    from whosaid.model.modeling import default_encoder_path
 
     return AutoTokenizer.from_pretrained(default_encoder_path())
 
@@ -112,7 +112,7 @@ def test_viterbi_never_starts_inside_and_repairs(schema):
 
 @pytest.mark.parametrize("all_sub", [True, False])
 def test_seed_gold_roundtrip(schema, tokenizer, repo_root, all_sub):
-    from whosaid.labelstudio import read_export
+    from whosaid.readers.labelstudio_json import read_export
 
     docs = read_export(repo_root / "data" / "seed-gold.json", schema)
     failures, windows = roundtrip(docs, schema, tokenizer, EncodingSettings(64, 16, all_sub))
@@ -121,7 +121,7 @@ def test_seed_gold_roundtrip(schema, tokenizer, repo_root, all_sub):
 
 
 def test_polnear_dev_roundtrip(schema, tokenizer, polnear_dir):
-    from whosaid.polnear import read_polnear
+    from whosaid.readers.polnear import read_polnear
 
     docs = read_polnear(polnear_dir, "dev", schema)
     longest = max(docs, key=lambda d: len(d.text))
@@ -147,7 +147,7 @@ def _best_valid_score(lp: np.ndarray, tags: list[str]) -> float:
 def test_viterbi_batch_is_exact(schema, layer):
     """Batched Viterbi (sequences of mixed lengths, several chunks, argmax shortcut)
     returns valid paths with the brute-force optimum score."""
-    from whosaid.encoding import allowed_transitions, viterbi_batch
+    from whosaid.windows.decoding import allowed_transitions, viterbi_batch
 
     tags = schema.bio_labels(layer)
     allowed = allowed_transitions(tags)
@@ -167,7 +167,7 @@ def test_viterbi_batch_is_exact(schema, layer):
 
 def test_decode_layer_batch_matches_single(schema, tokenizer):
     """Decoding documents together gives each the spans it gets alone."""
-    from whosaid.encoding import decode_layer_batch
+    from whosaid.windows.decoding import decode_layer_batch
 
     rng = np.random.default_rng(1)
     texts = ["Officials said on Tuesday that 40 percent of the funds were gone.", "",

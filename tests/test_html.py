@@ -7,8 +7,8 @@ import re
 from html.parser import HTMLParser
 
 from whosaid.documents import Document, Span
-from whosaid.html_report import render_html
-from whosaid.records import assemble_attributions
+from whosaid.records.records import assemble_attributions
+from whosaid.reports.html import render_html
 from whosaid.schema import ATTRIBUTION, FIGURE, STANCE
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from whosaid.documents import Attribution, Document, Span
 from whosaid.errors import AnnotationError
-from whosaid.labelstudio import (document_from_task, parse_tasks, read_export, to_tasks,
+from whosaid.readers.labelstudio_json import (document_from_task, parse_tasks, read_export, to_tasks,
                                  write_export)
 
 FIXTURE = Path(__file__).parent / "data" / "export_small.json"

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from whosaid.errors import AnnotationError
-from whosaid.labelstudio import parse_tasks, read_export, to_tasks
+from whosaid.readers.labelstudio_json import parse_tasks, read_export, to_tasks
 from whosaid.schema import Schema
 
 HERE = Path(__file__).parent

@@ -14,7 +14,7 @@ from seqeval.scheme import IOB2
 
 from whosaid.documents import Attribution, Document, Span, stance_spans
 from whosaid.errors import AnnotationError
-from whosaid.metrics import (
+from whosaid.evaluation.metrics import (
     compute_metrics,
     format_metrics,
     greedy_match,

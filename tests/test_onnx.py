@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from whosaid.cli.export_onnx import main
 from whosaid.errors import ModelLoadError
-from whosaid.onnx_backend import (INT8_NAME, ONNX_NAME, OnnxBackend, export_onnx, head_nodes, is_current,
-                                  main, nodes_kept_fp32)
-from whosaid.predictor import Predictor, TorchBackend
+from whosaid.model.onnx import (INT8_NAME, ONNX_NAME, OnnxBackend, export_onnx, head_nodes, is_current,
+                                nodes_kept_fp32)
+from whosaid.inference.predictor import Predictor, TorchBackend
+from whosaid.readers.seeds import read_seed
 from whosaid.schema import Schema
-from whosaid.seeds import read_seed
 from tiny_models import build_tiny_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ def test_export_writes_both_files_tied_to_the_weights(exported):
 
 
 def test_fp32_logits_match_torch(exported):
-    from whosaid.modeling import load_model
+    from whosaid.model.modeling import load_model
 
     torch_backend = TorchBackend(load_model(exported))
     onnx_backend = OnnxBackend(exported / ONNX_NAME, threads=1)
@@ -109,7 +110,7 @@ def test_missing_model_dir_raises_model_load_error(tmp_path):
 
 
 def test_predict_cli_with_quantized_backend(exported, tmp_path, capsys):
-    from whosaid.predict import main as predict_main
+    from whosaid.cli.predict import main as predict_main
 
     out = tmp_path / "pred.jsonl"
     assert predict_main(["--model", str(exported), "--backend", "onnx", "--quantize", "--threads", "1",

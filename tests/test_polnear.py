@@ -11,8 +11,8 @@ import pytest
 
 from whosaid.documents import Document
 from whosaid.errors import AnnotationError
-from whosaid.overlays import apply_overlay, apply_overlays, load_overlays, text_sha256, write_overlay
-from whosaid.polnear import (choose_annotator_file, read_article, read_polnear,
+from whosaid.readers.overlays import apply_overlay, apply_overlays, load_overlays, text_sha256, write_overlay
+from whosaid.readers.polnear import (choose_annotator_file, read_article, read_polnear,
                              read_polnear_with_report)
 
 

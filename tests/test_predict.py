@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from whosaid.encoding import EncodingSettings, tokenize_document, window_bounds
-from whosaid.labelstudio import read_export
-from whosaid.predict import main, read_inputs
-from whosaid.predictor import Predictor
+from whosaid.cli.predict import main
+from whosaid.inference.predictor import Predictor
+from whosaid.readers.articles import read_inputs
+from whosaid.readers.labelstudio_json import read_export
+from whosaid.readers.seeds import read_seed
 from whosaid.schema import ATTRIBUTION, FIGURE, STANCE, Schema
-from whosaid.seeds import read_seed
+from whosaid.windows.encoding import EncodingSettings, tokenize_document, window_bounds
 from tiny_models import build_tiny_model
 
 REPO = Path(__file__).resolve().parents[1]

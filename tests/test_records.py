@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from whosaid.documents import Document, Span
-from whosaid.records import article_record, assemble_attributions, sentence_starts
+from whosaid.records.records import article_record, assemble_attributions, sentence_starts
 
 
 def S(layer, label, text, needle, nth=0, score=None):

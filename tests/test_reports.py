@@ -7,8 +7,10 @@ import json
 import pytest
 import yaml
 
+from whosaid.cli.compare import main as compare_main
 from whosaid.errors import WhosaidError
-from whosaid.reports import compare_main, compare_runs, plot_comparison, render_model_card
+from whosaid.reports.comparison import compare_runs, plot_comparison
+from whosaid.reports.model_card import render_model_card
 
 
 def prfs(p, r, f, n):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from whosaid.errors import AnnotationError
-from whosaid.seeds import read_seed, read_text_inputs
+from whosaid.readers.seeds import read_seed, read_text_inputs
 
 
 def test_the_project_seed_article(repo_root):

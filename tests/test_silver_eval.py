@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from whosaid.labelstudio import read_export
+from whosaid.evaluation.silver_eval import format_quality, quality, silver_predictions
+from whosaid.readers.labelstudio_json import read_export
 from whosaid.schema import Schema
-from whosaid.silver_eval import format_quality, quality, silver_predictions
 
 
 def test_gold_against_itself_is_perfect_and_silver_is_measured(repo_root):

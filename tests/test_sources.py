@@ -10,7 +10,8 @@ import pytest
 
 from whosaid.documents import Document
 from whosaid.errors import AnnotationError
-from whosaid.sources import load_source, load_source_with_report, resolve_polnear_root
+from whosaid.files import resolve_polnear_root
+from whosaid.readers.sources import load_source, load_source_with_report
 
 TEXT = "Officials said it."
 ANN = "T1\tCue 10 14\tsaid\nT2\tAttribution 10 14\tsaid\nE1\tAttribution:T2 Cue:T1\n"
@@ -61,14 +62,14 @@ def test_text_inputs(tmp_path, schema):
 
 def test_json_goes_to_label_studio_reader(tmp_path, schema, monkeypatch):
     calls = []
-    fake = types.ModuleType("whosaid.labelstudio")
+    fake = types.ModuleType("whosaid.readers.labelstudio_json")
 
     def read_export(path, schema_):
         calls.append((Path(path), schema_))
         return [Document(id="ls", text="x")]
 
     fake.read_export = read_export
-    monkeypatch.setitem(sys.modules, "whosaid.labelstudio", fake)
+    monkeypatch.setitem(sys.modules, "whosaid.readers.labelstudio_json", fake)
     export = tmp_path / "export.json"
     export.write_text("[]", encoding="utf-8")
     assert ids(load_source(export, schema)) == ["ls"]

@@ -8,9 +8,10 @@ import re
 
 import pytest
 
+from whosaid.cli.stats import main
 from whosaid.documents import Attribution, Document, Span
-from whosaid.stats import compute_stats, main
-from whosaid.sources import load_source_with_report
+from whosaid.evaluation.stats import compute_stats
+from whosaid.readers.sources import load_source_with_report
 
 
 def direct_count(split_dir) -> dict:

@@ -12,10 +12,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from whosaid import studio
+from whosaid.cli import studio
 from whosaid.documents import Document, Span
-from whosaid.labelstudio import to_tasks
+from whosaid.readers.labelstudio_json import to_tasks
 from whosaid.schema import Schema
+from whosaid.studio import client as studio_client
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 URL = "http://studio.invalid:8080"
@@ -358,9 +359,9 @@ def export_bytes(doc: Document) -> bytes:
 def test_export_name_format():
     when = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
     digest = hashlib.sha256(b"[]").hexdigest()[:12]
-    assert studio.export_name(7, b"[]", when) == f"labelstudio-7-20240506T070809Z-{digest}.json"
-    assert studio.export_name(7, b"[]", when, name="round2").startswith("labelstudio-round2-")
-    assert studio.export_name(7, b"[1]", when) != studio.export_name(7, b"[]", when)
+    assert studio_client.export_name(7, b"[]", when) == f"labelstudio-7-20240506T070809Z-{digest}.json"
+    assert studio_client.export_name(7, b"[]", when, name="round2").startswith("labelstudio-round2-")
+    assert studio_client.export_name(7, b"[1]", when) != studio_client.export_name(7, b"[]", when)
 
 
 def test_export_writes_new_validated_file(capsys, label_config, tmp_path):
@@ -382,10 +383,10 @@ def test_export_writes_new_validated_file(capsys, label_config, tmp_path):
 def test_export_never_overwrites(capsys, label_config, tmp_path, monkeypatch):
     content = export_bytes(gold_doc())
     fixed = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    existing = tmp_path / studio.export_name(7, content, fixed)
+    existing = tmp_path / studio_client.export_name(7, content, fixed)
     existing.write_text("precious")
-    real_name = studio.export_name
-    monkeypatch.setattr(studio, "export_name", lambda p, c, now=None, name=None: real_name(p, c, fixed, name))
+    real_name = studio_client.export_name
+    monkeypatch.setattr(studio_client, "export_name", lambda p, c, now=None, name=None: real_name(p, c, fixed, name))
     code, _, err = run(["export", "--project", "7", "--output-dir", str(tmp_path)],
                        FakeClient(label_config, export=content), capsys)
     assert code == 1 and "never overwritten" in err
@@ -431,9 +432,9 @@ def test_write_new_file_removes_temp_on_validation_error(tmp_path):
         raise ValueError("rejected")
 
     with pytest.raises(ValueError, match="rejected"):
-        studio.write_new_file(tmp_path, "a.json", b"x", reject)
+        studio_client.write_new_file(tmp_path, "a.json", b"x", reject)
     assert list(tmp_path.iterdir()) == []
-    assert studio.write_new_file(tmp_path, "a.json", b"y").read_bytes() == b"y"
+    assert studio_client.write_new_file(tmp_path, "a.json", b"y").read_bytes() == b"y"
 
 
 def test_predictions_rerun_skips_same_model_version(capsys, label_config, tmp_path):

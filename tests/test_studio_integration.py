@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from whosaid import studio
+from whosaid.cli import studio
 from whosaid.documents import Document
-from whosaid.labelstudio import read_export, to_tasks
+from whosaid.readers.labelstudio_json import read_export, to_tasks
+from whosaid.readers.seeds import read_seed
 from whosaid.schema import STANCE, Schema
-from whosaid.seeds import read_seed
 
 pytestmark = pytest.mark.labelstudio
 

@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from whosaid.config import load_config
-from whosaid.encoding import EncodingSettings
 from whosaid.errors import ModelLoadError
-from whosaid.modeling import WhosaidModel, load_model
+from whosaid.model.modeling import WhosaidModel, load_model
+from whosaid.windows.encoding import EncodingSettings
 
 
 def smoke(repo_root, *overrides):
@@ -23,7 +23,7 @@ def smoke(repo_root, *overrides):
 
 @pytest.fixture(scope="module")
 def smoke_run(repo_root, tmp_path_factory):
-    from whosaid.training import train
+    from whosaid.training.train import train
 
     os.chdir(repo_root)
     out = tmp_path_factory.mktemp("smoke") / "run"
@@ -51,7 +51,7 @@ def test_smoke_trains_and_evaluates(smoke_run, repo_root):
     assert evaluated["layers"]["attribution"]["CUE"]["support"] == 28
     assert evaluated["model"]["backend"] == "torch"
     assert evaluated["model"]["stride"] == 16                 # the model's own window overlap
-    from whosaid.evaluation import evaluate
+    from whosaid.evaluation.evaluate import evaluate
 
     assert evaluate(smoke_run / "model", str(repo_root / "data/seed-gold.json"), stride=4,
                     progress=False)["model"]["stride"] == 4
@@ -65,7 +65,7 @@ def test_schema_and_settings_travel_with_the_model(smoke_run, schema):
 
 
 def test_interrupted_run_resumes(repo_root, tmp_path):
-    from whosaid.training import train
+    from whosaid.training.train import train
 
     os.chdir(repo_root)
     out = tmp_path / "run"
@@ -83,7 +83,7 @@ def test_interrupted_run_resumes(repo_root, tmp_path):
 
 
 def test_training_is_seeded(repo_root, tmp_path):
-    from whosaid.training import train
+    from whosaid.training.train import train
 
     os.chdir(repo_root)
     a = train(smoke(repo_root, "training.max_steps=2", "data.dev=[]"), tmp_path / "a")
@@ -129,7 +129,7 @@ def test_two_processes_train_together(repo_root, tmp_path):
 
 def test_init_from_continues_a_trained_model(smoke_run, repo_root, tmp_path):
     """Retraining starts from a previous run's weights (the annotation loop's retrain)."""
-    from whosaid.training import train
+    from whosaid.training.train import train
 
     os.chdir(repo_root)
     out = train(smoke(repo_root, f"model.init_from={smoke_run / 'model'}", "training.max_steps=1",

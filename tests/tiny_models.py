@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from whosaid.encoding import EncodingSettings
 from whosaid.schema import Schema
+from whosaid.windows.encoding import EncodingSettings
 
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
 
@@ -16,7 +16,7 @@ def build_tiny_model(directory: Path, settings: EncodingSettings = EncodingSetti
     import torch
     from transformers import AutoTokenizer
 
-    from whosaid.modeling import WhosaidModel, resolve_encoder
+    from whosaid.model.modeling import WhosaidModel, resolve_encoder
 
     torch.manual_seed(seed)
     model = WhosaidModel.from_encoder("default", Schema.default(), settings, random_init=True,

@@ -1,11 +1,13 @@
 """whosaid: who said what, with which stance, citing which figures.
 
-Data flows one way: annotations -> documents -> encoded windows -> model ->
-predicted spans -> attribution records -> metrics and reports.
+Data flows one way: readers -> documents -> windows -> model -> predicted spans ->
+attribution records -> metrics and reports (one subpackage each; `cli` holds the
+commands). Importing `whosaid` does not import torch; `whosaid.Predictor` loads it
+on first use.
 """
 
 from whosaid.documents import Attribution, Document, Span
-from whosaid.errors import AnnotationError, ConfigError, WhosaidError
+from whosaid.errors import AnnotationError, ConfigError, ModelLoadError, WhosaidError
 from whosaid.schema import Schema
 
 __all__ = [
@@ -13,8 +15,18 @@ __all__ = [
     "AnnotationError",
     "ConfigError",
     "Document",
+    "ModelLoadError",
+    "Predictor",
     "Schema",
     "Span",
     "WhosaidError",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name == "Predictor":  # lazy: torch and transformers load only when it is used
+        from whosaid.inference.predictor import Predictor
+
+        return Predictor
+    raise AttributeError(f"module 'whosaid' has no attribute {name!r}")

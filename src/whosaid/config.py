@@ -8,7 +8,6 @@ with the dotted key in the message. `--set key=value` overrides use dotted keys
 from __future__ import annotations
 
 import dataclasses
-import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -16,9 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from whosaid.errors import ConfigError
-
-SILVER_LAYERS = ("figure", "stance")
+from whosaid.errors import ConfigError, WhosaidError
+from whosaid.files import is_model_dir, polnear_root_candidate
+from whosaid.silver import SILVER_LAYERS
+from whosaid.windows.encoding import EncodingSettings
 
 
 @dataclass
@@ -106,16 +106,15 @@ class Config:
         return dataclasses.asdict(self)
 
     def polnear_root(self, override: str | None = None) -> Path:
-        value = override or self.data.polnear_root or os.environ.get("WHOSAID_POLNEAR") or "../shared/polnear"
-        return Path(value)
+        """The PolNeAR root (not checked): `override`, data.polnear_root, $WHOSAID_POLNEAR
+        or ../shared/polnear, as `whosaid.files.polnear_root_candidate` orders them."""
+        return polnear_root_candidate(override or self.data.polnear_root)[0]
 
 
 _SECTIONS = {"model": ModelSection, "data": DataSection, "training": TrainingSection, "decoding": DecodingSection}
 
 
 def _check_type(value, annotation, key: str):
-    if isinstance(annotation, str):
-        annotation = eval(annotation, vars(typing), {})  # annotations are postponed strings
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(annotation)
@@ -150,6 +149,7 @@ def _build(cls, raw, key: str):
     if not isinstance(raw, dict):
         raise ConfigError(f"config key {key or '<top>'}: expected a mapping, got {type(raw).__name__}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
+    types_ = typing.get_type_hints(cls)  # the annotations are postponed strings
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         prefix = f"{key}." if key else ""
@@ -165,7 +165,7 @@ def _build(cls, raw, key: str):
                 raise ConfigError(f"config key {sub}: expected a list of sources")
             kwargs[name] = [_build(SourceSection, v, f"{sub}.{i}") for i, v in enumerate(value)]
         else:
-            kwargs[name] = _check_type(value, fields[name].type, sub)
+            kwargs[name] = _check_type(value, types_[name], sub)
     return cls(**kwargs)
 
 
@@ -215,8 +215,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 
 def validate(cfg: Config, check_files: bool = True, polnear_override: str | None = None) -> None:
     m, t = cfg.model, cfg.training
-    if m.window_length < 8 or not 0 <= m.stride < m.window_length - 2:
-        raise ConfigError("model.window_length must be >= 8 and 0 <= model.stride < window_length - 2")
+    try:
+        EncodingSettings(m.window_length, m.stride, m.label_all_subtokens)
+    except WhosaidError as exc:
+        raise ConfigError(f"model.window_length / model.stride: {exc}") from None
     if t.batch_size < 1 or t.learning_rate <= 0 or (t.epochs <= 0 and t.max_steps <= 0):
         raise ConfigError("training: batch_size >= 1, learning_rate > 0 and epochs or max_steps > 0 required")
     if not cfg.data.train:
@@ -242,7 +244,7 @@ def validate(cfg: Config, check_files: bool = True, polnear_override: str | None
     if check_files:
         if not Path(cfg.data.label_config).is_file():
             raise ConfigError(f"data.label_config: file not found: {cfg.data.label_config}")
-        if m.init_from is not None and not (Path(m.init_from) / "config.json").is_file():
+        if m.init_from is not None and not is_model_dir(m.init_from):
             raise ConfigError(f"model.init_from: not a model directory: {m.init_from}")
         if m.encoder not in ("default", "") and not Path(m.encoder).is_dir():
             raise ConfigError(f"model.encoder: checkpoint directory not found: {m.encoder}")

@@ -128,3 +128,17 @@ def stance_spans(attributions: Iterable[Attribution]) -> list[Span]:
             out.append(Span(STANCE, a.stance, c.start, c.end, score=a.stance_score))
     return out
 
+
+
+def stance_on(cues: Span | Iterable[Span], stances: Iterable[Span]) -> Span | None:
+    """The stance span overlapping the cue (or the cues, summed) most: of equal
+    overlaps the one on a cue's exact offsets, else the first; None when none overlaps.
+    The one rule for an attribution's stance, in reading, assembling and scoring."""
+    cues = (cues,) if isinstance(cues, Span) else tuple(cues)
+    best, best_key = None, (0, False)
+    for s in stances:
+        overlap = sum(max(0, min(s.end, c.end) - max(s.start, c.start)) for c in cues)
+        key = (overlap, any((s.start, s.end) == (c.start, c.end) for c in cues))
+        if overlap > 0 and key > best_key:
+            best, best_key = s, key
+    return best

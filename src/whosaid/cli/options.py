@@ -1,0 +1,43 @@
+"""Options shared by the commands that load a trained model (`predict`, `evaluate`,
+`silver-eval`): one definition, one set of defaults, one check."""
+
+from __future__ import annotations
+
+import argparse
+
+from whosaid.inference import DEFAULT_BATCH_SIZE
+
+BACKENDS = ("torch", "onnx")
+
+
+def add_model_options(parser: argparse.ArgumentParser, *, required: bool = True,
+                      model_help: str = "saved model directory (a run's model/)") -> None:
+    """--model --backend --quantize --threads --batch-size --stride."""
+    group = parser.add_argument_group("model")
+    group.add_argument("--model", required=required, help=model_help)
+    group.add_argument("--backend", choices=BACKENDS, default="torch",
+                       help="torch, or onnx (onnxruntime; the model is exported on first use) (default torch)")
+    group.add_argument("--quantize", action="store_true", help="with --backend onnx: the dynamic int8 model")
+    group.add_argument("--threads", type=int, help="CPU threads for the model (default: the library's)")
+    group.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                       help=f"windows per forward pass (default {DEFAULT_BATCH_SIZE}: small batches keep "
+                            "activations in cache on a small CPU; benchmarks/bench_inference.py "
+                            "--batch-size N measures other sizes)")
+    group.add_argument("--stride", type=int,
+                       help="window overlap in sub-tokens (default: the model's training overlap; less is faster)")
+
+
+def parse_model_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """`parser.parse_args(argv)`, then the checks of the model options (a usage error, exit 2)."""
+    args = parser.parse_args(argv)
+    if args.quantize and args.backend != "onnx":
+        parser.error("--quantize needs --backend onnx")
+    if args.threads is not None and args.threads < 1 or args.batch_size < 1:
+        parser.error("--threads and --batch-size must be at least 1")
+    return args
+
+
+def predictor_options(args: argparse.Namespace) -> dict:
+    """Keyword arguments of `Predictor.from_pretrained` from the parsed options."""
+    return dict(backend=args.backend, quantize=args.quantize, threads=args.threads,
+                batch_size=args.batch_size, stride=args.stride)

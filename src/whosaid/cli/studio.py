@@ -1,0 +1,140 @@
+"""`whosaid studio [--url URL] [--token TOKEN] COMMAND ...`: the annotation loop
+against a Label Studio server.
+
+project -> import -> check -> predictions (pre-annotations) -> annotators correct
+-> export (a new file in data/) -> `whosaid train` lists that file.
+
+The server URL and API token come from `--url`/`--token` or `LABEL_STUDIO_URL` /
+`LABEL_STUDIO_API_KEY`. The token is only handed to the client: it is never printed,
+logged or written, and every error message is scrubbed of it. Every failure (server
+unreachable, token refused, project missing, timeout, bad data) ends in one line on
+stderr and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from whosaid.studio.client import (TOKEN_ENV, URL_ENV, Connection, check_model_labels, connect,
+                                   connection_settings, describe_failure, export_project, import_articles,
+                                   scrub, upload_predictions, upsert_project)
+
+EXIT_ERROR, EXIT_USAGE = 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="whosaid studio", description="The annotation loop with a Label Studio server.")
+    parser.add_argument("--url", default=None, help=f"server URL (default: ${URL_ENV})")
+    parser.add_argument("--token", default=None,
+                        help=f"API token (default: ${TOKEN_ENV}; prefer the variable: "
+                             "arguments are visible to other users in the process list)")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds to wait for each server answer (default 30)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("project", help="create or update (by title) a project; prints its id")
+    p.add_argument("--title", required=True)
+    p.add_argument("--label-config", type=Path, default=None,
+                   help="labeling config (default data/label-config.xml)")
+
+    p = sub.add_parser("import", help="import articles (.txt, folders of .txt, .jsonl) as tasks")
+    p.add_argument("--project", type=int, required=True)
+    p.add_argument("inputs", nargs="+", type=Path)
+
+    for name, help_ in (("check", "refuse a project lacking a layer or label the model needs"),
+                        ("predictions", "upload `predict.py --format labelstudio` output as "
+                                        "pre-annotations")):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--project", type=int, required=True)
+        p.add_argument("--model", type=Path, default=None,
+                       help="model directory whose config.json schema is required")
+        p.add_argument("--label-config", type=Path, default=None,
+                       help="required labeling config when no --model (default data/label-config.xml)")
+        if name == "predictions":
+            p.add_argument("file", type=Path)
+            p.add_argument("--model-version", default=None,
+                           help="model_version to record (default: the file's)")
+
+    p = sub.add_parser("export", help="export annotations to a new file in data/; prints its path")
+    p.add_argument("--project", type=int, required=True)
+    p.add_argument("--output-dir", type=Path, default=Path("data"))
+    p.add_argument("--name", default=None,
+                   help="label used in the file name instead of the project id")
+    return parser
+
+
+def resolve_connection(args: argparse.Namespace, env: dict | None = None) -> Connection:
+    return connection_settings(args.url, args.token, args.timeout, env)
+
+
+# ----------------------------------------------------------------------- commands
+
+
+def cmd_project(client: Any, args: argparse.Namespace) -> int:
+    project_id, created = upsert_project(client, args.title, args.label_config)
+    print(f"{'created' if created else 'updated'} project {project_id}", file=sys.stderr)
+    print(project_id)
+    return 0
+
+
+def cmd_import(client: Any, args: argparse.Namespace) -> int:
+    new, total = import_articles(client, args.project, args.inputs)
+    print(f"imported {new} task(s) into project {args.project}; "
+          f"{total - new} already there", file=sys.stderr)
+    print(new)
+    return 0
+
+
+def cmd_predictions(client: Any, args: argparse.Namespace) -> int:
+    count, skipped = upload_predictions(client, args.project, args.file, model=args.model,
+                                        label_config=args.label_config, model_version=args.model_version)
+    print(f"uploaded {count} prediction(s) to project {args.project}; {skipped} skipped "
+          "(a prediction of that model_version is already there)", file=sys.stderr)
+    print(count)
+    return 0
+
+
+def cmd_export(client: Any, args: argparse.Namespace) -> int:
+    path, docs = export_project(client, args.project, args.output_dir, name=args.name, timeout=args.timeout)
+    if docs is None:
+        print(f"nothing changed since {path.name}", file=sys.stderr)
+        print(path)
+        return 0
+    kinds = [(d.metadata.get("annotation") or {}).get("kind") for d in docs]
+    print(f"exported {len(docs)} task(s): {kinds.count('annotation')} with annotations, "
+          f"{kinds.count('prediction')} with predictions only (read as silver), "
+          f"{kinds.count(None)} with neither", file=sys.stderr)
+    print(path)
+    return 0
+
+
+def cmd_check(client: Any, args: argparse.Namespace) -> int:
+    needed_from = check_model_labels(client, args.project, args.model, args.label_config)
+    print(f"project {args.project} has every layer and label of {needed_from}")
+    return 0
+
+
+COMMANDS = {"project": cmd_project, "import": cmd_import, "predictions": cmd_predictions,
+            "export": cmd_export, "check": cmd_check}
+
+
+def main(argv: list[str] | None = None,
+         client_factory: Callable[[Connection], Any] = connect) -> int:
+    args = build_parser().parse_args(argv)
+    conn: Connection | None = None
+    try:
+        conn = resolve_connection(args)
+        return COMMANDS[args.command](client_factory(conn), args)
+    except KeyboardInterrupt:
+        print("whosaid studio: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one clean line
+        token = conn.token if conn else (args.token or os.environ.get(TOKEN_ENV))
+        message = describe_failure(exc, conn, getattr(args, "project", None))
+        print(f"whosaid studio {args.command}: error: {scrub(message, token)}", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,55 @@
+"""Span-level metrics of any saved model on any annotated data, through the same
+`Predictor` that `whosaid predict` uses (on the command line: `whosaid evaluate`)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from whosaid.errors import WhosaidError
+from whosaid.inference import DEFAULT_BATCH_SIZE
+from whosaid.training.data import describe
+
+
+def load_gold(source: str, *, split: str | None = None, polnear: str | None = None,
+              overlays: str | None = "data/polnear-gold"):
+    """Gold documents of SOURCE; PolNeAR articles get their gold figure/stance overlays."""
+    from whosaid.readers.sources import load_source
+
+    docs = load_source(source, split=split, polnear_root=polnear)
+    splits = {d.metadata.get("split") for d in docs if d.metadata.get("source") == "polnear"}
+    applied = 0
+    if overlays and splits:
+        from whosaid.readers.overlays import apply_overlays_counted
+
+        for s in splits:
+            directory = Path(overlays) / str(s)
+            if directory.is_dir():
+                docs, count = apply_overlays_counted(docs, directory)
+                applied += count
+    return docs, applied
+
+
+def evaluate(model_dir: str | Path, source: str, *, split: str | None = None, polnear: str | None = None,
+             overlays: str | None = "data/polnear-gold", backend: str = "torch", quantize: bool = False,
+             batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None, constrained: bool = True,
+             stride: int | None = None, progress: bool = True) -> dict:
+    from whosaid.evaluation.metrics import compute_metrics
+    from whosaid.inference.predictor import Predictor
+
+    predictor = Predictor.from_pretrained(model_dir, backend=backend, quantize=quantize, threads=threads,
+                                          batch_size=batch_size, constrained=constrained, stride=stride)
+    gold, applied = load_gold(source, split=split, polnear=polnear, overlays=overlays)
+    if not gold:
+        raise WhosaidError(f"{source}: no documents to evaluate")
+    started = time.time()
+    predicted = predictor.predict_documents(gold, progress=progress)
+    seconds = time.time() - started
+    metrics = compute_metrics(gold, predicted, predictor.schema)
+    words = sum(len(d.text.split()) for d in gold)
+    metrics["data"] = {"source": str(source), "split": split, "gold_overlays": applied, **describe(gold)}
+    metrics["model"] = {"path": str(model_dir), "backend": backend, "quantized": quantize,
+                        "constrained_decoding": constrained, "window_length": predictor.settings.max_length,
+                        "stride": predictor.settings.stride, "seconds": round(seconds, 2),
+                        "words_per_second": round(words / seconds, 1) if seconds else None}
+    return metrics

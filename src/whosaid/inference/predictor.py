@@ -1,0 +1,158 @@
+"""`Predictor`: the one decoding path, shared by evaluate.py, predict.py and the
+dev evaluation during training, so a metric measures exactly what users get.
+
+Whole articles are cut into overlapping windows (never truncated), windows of all
+articles are sorted by length and batched, the backend returns per-layer tag
+logits, window probabilities are merged per token and decoded into spans, then
+spans into attributions and records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+
+from whosaid.documents import Document, Span
+from whosaid.errors import ModelLoadError, WhosaidError
+from whosaid.inference import DEFAULT_BATCH_SIZE
+from whosaid.records.records import ArticleRecord, article_record, assemble_attributions
+from whosaid.schema import ATTRIBUTION, Schema
+from whosaid.windows.decoding import decode_layer_batch, merge_window_probs
+from whosaid.windows.encoding import EncodingSettings, Window, encode_documents
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(-1, keepdims=True)
+    e = np.exp(x)
+    return e / e.sum(-1, keepdims=True)
+
+
+class TorchBackend:
+    """Runs the saved `WhosaidModel` with torch under `inference_mode`."""
+
+    name = "torch"
+
+    def __init__(self, model):
+        self.model = model.eval()
+
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(attention_mask),
+                             token_type_ids=torch.zeros_like(torch.from_numpy(input_ids)))
+        return out.logits.float().numpy()
+
+
+class Predictor:
+    """Predict spans, attributions, stances and figures for raw texts or documents."""
+
+    def __init__(self, backend, tokenizer, schema: Schema, settings: EncodingSettings,
+                 batch_size: int = DEFAULT_BATCH_SIZE, constrained: bool = True, model_version: str | None = None):
+        self.backend = backend
+        self.tokenizer = tokenizer
+        self.schema = schema
+        self.settings = settings
+        self.batch_size = batch_size
+        self.constrained = constrained
+        self.model_version = model_version
+        sizes = [len(schema.bio_labels(l)) for l in schema.layer_names]
+        bounds = np.cumsum([0] + sizes)
+        self.layer_slices = {l: slice(int(bounds[i]), int(bounds[i + 1])) for i, l in enumerate(schema.layer_names)}
+
+    @classmethod
+    def from_pretrained(cls, model_dir: str | Path, *, backend: str = "torch", threads: int | None = None,
+                        batch_size: int = DEFAULT_BATCH_SIZE, quantize: bool = False, constrained: bool = True,
+                        stride: int | None = None) -> "Predictor":
+        """Load a saved model. `stride` overrides the window overlap (in sub-tokens) used
+        at inference; by default the model's training overlap. Less overlap means fewer
+        sub-tokens to compute (see the README's inference benchmark for what it costs)."""
+        from transformers import AutoTokenizer
+
+        from whosaid.model.modeling import load_config, load_model
+
+        model_dir = Path(model_dir)
+        if threads:
+            torch.set_num_threads(threads)
+        if backend == "torch":
+            model = load_model(model_dir)
+            config = model.config
+            runner = TorchBackend(model)
+        elif backend == "onnx":
+            from whosaid.model.onnx import OnnxBackend
+
+            config = load_config(model_dir)
+            runner = OnnxBackend.from_model_dir(model_dir, quantize=quantize, threads=threads)
+        else:
+            raise ModelLoadError(f"unknown backend {backend!r} (torch or onnx)")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        except Exception as exc:
+            raise ModelLoadError(f"cannot load the tokenizer saved in {model_dir}: {exc}") from exc
+        settings = config.encoding
+        if stride is not None:
+            try:
+                settings = replace(settings, stride=stride)
+            except WhosaidError as exc:
+                raise ModelLoadError(f"stride {stride} does not fit the model's {settings.max_length}-token "
+                                     f"windows: {exc}") from exc
+        return cls(runner, tokenizer, config.whosaid_schema, settings, batch_size=batch_size,
+                   constrained=constrained, model_version=model_dir.resolve().parent.name + "/" + model_dir.name)
+
+    # ------------------------------------------------------------ core
+
+    def window_logits(self, windows: Sequence[Window], progress: bool = False) -> list[np.ndarray]:
+        """Logits per window ([positions, all tags]), batched by similar length."""
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
+        out: list[np.ndarray | None] = [None] * len(windows)
+        pad = self.tokenizer.pad_token_id or 0
+        batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        if progress:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, desc="predict", unit="batch")
+        for batch in batches:
+            width = max(len(windows[i].input_ids) for i in batch)
+            ids = np.full((len(batch), width), pad, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                n = len(windows[i].input_ids)
+                ids[row, :n] = windows[i].input_ids
+                mask[row, :n] = 1
+            logits = self.backend(ids, mask)
+            for row, i in enumerate(batch):
+                out[i] = logits[row, :len(windows[i].input_ids)]
+        return out  # type: ignore[return-value]
+
+    def predict_documents(self, docs: Sequence[Document], progress: bool = False) -> list[Document]:
+        """Documents carrying predicted spans (with scores) and assembled attributions."""
+        toks, windows = encode_documents(list(docs), self.schema, self.tokenizer, self.settings, with_labels=False)
+        logits = self.window_logits(windows, progress=progress)
+        per_doc: dict[int, list[int]] = {}
+        for i, w in enumerate(windows):
+            per_doc.setdefault(w.doc_index, []).append(i)
+        spans: list[list[Span]] = [[] for _ in toks]
+        decodable = [d for d in range(len(toks)) if per_doc.get(d)]
+        for layer, sl in self.layer_slices.items():
+            probs = [merge_window_probs(len(toks[d].input_ids), [windows[i] for i in per_doc[d]],
+                                        [_softmax(logits[i][:, sl]) for i in per_doc[d]]) for d in decodable]
+            decoded = decode_layer_batch([toks[d] for d in decodable], probs, self.schema, layer, self.settings,
+                                         self.constrained)
+            for d, layer_spans in zip(decodable, decoded):
+                spans[d] += layer_spans
+        results = []
+        for tok, doc_spans in zip(toks, spans):
+            doc = tok.doc
+            attributions = assemble_attributions(doc.text, doc_spans) if ATTRIBUTION in self.schema.layers else []
+            results.append(replace(doc, spans=tuple(doc_spans), attributions=tuple(attributions),
+                                   layers=frozenset(self.schema.layer_names),
+                                   provenance={l: "predicted" for l in self.schema.layer_names},
+                                   metadata={**doc.metadata, "model_version": self.model_version}))
+        return results
+
+    def predict(self, texts: Iterable[str | Document], progress: bool = False) -> list[ArticleRecord]:
+        """Records for raw texts (ids "0", "1", ...) or documents."""
+        docs = [t if isinstance(t, Document) else Document(id=str(i), text=t) for i, t in enumerate(texts)]
+        return [article_record(d) for d in self.predict_documents(docs, progress=progress)]

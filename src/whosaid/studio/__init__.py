@@ -1,0 +1,1 @@
+"""The live annotation loop with a Label Studio server (`client`)."""

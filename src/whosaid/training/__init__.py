@@ -1,0 +1,1 @@
+"""Training: `data` (the documents a config names) and `train` (the run)."""

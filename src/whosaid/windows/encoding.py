@@ -1,0 +1,138 @@
+"""Documents -> model windows.
+
+A document is tokenized once (fast tokenizer, character offsets), then cut into
+windows of at most `max_length` sub-tokens (special tokens included) that overlap
+by `stride` tokens, so no article is ever truncated. Each window carries one IOB2
+label row per layer; -100 marks special tokens, non-first sub-tokens (unless
+`label_all_subtokens`) and every token of a layer the document does not annotate.
+`EncodingSettings` is the one place where window length and stride are checked.
+
+The way back (window probabilities -> spans) is `whosaid.windows.decoding`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from whosaid.documents import Document
+from whosaid.errors import WhosaidError
+from whosaid.schema import Schema
+
+IGNORE = -100
+
+
+@dataclass(frozen=True)
+class EncodingSettings:
+    max_length: int = 256
+    stride: int = 64
+    label_all_subtokens: bool = True
+
+    def __post_init__(self):
+        if self.max_length < 8:
+            raise WhosaidError(f"max_length must be at least 8, got {self.max_length}")
+        if not 0 <= self.stride < self.max_length - 2:
+            raise WhosaidError(f"stride must be in [0, max_length - 2), got {self.stride}")
+
+
+@dataclass
+class TokenizedDocument:
+    """A document's sub-tokens: ids, character offsets and word ids (no specials)."""
+
+    doc: Document
+    input_ids: list[int]
+    offsets: list[tuple[int, int]]
+    word_ids: list[int]
+
+    @property
+    def first_subtoken(self) -> list[bool]:
+        return [i == 0 or self.word_ids[i] != self.word_ids[i - 1] for i in range(len(self.word_ids))]
+
+
+@dataclass
+class Window:
+    """One model input: tokens [start, end) of a document, with specials added."""
+
+    doc_index: int
+    start: int
+    end: int
+    input_ids: list[int]
+    labels: list[list[int]] | None = None  # [layer][position], positions include specials
+
+
+def tokenize_document(doc: Document, tokenizer) -> TokenizedDocument:
+    # verbose=False: whole articles are longer than the model maximum on purpose (windows follow)
+    enc = tokenizer(doc.text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    word_ids = enc.word_ids()
+    # Tokens without a word id (none for BERT-like tokenizers) each form their own word.
+    fixed, last = [], -1
+    for w in word_ids:
+        last = last + 1 if w is None else w
+        fixed.append(last)
+    return TokenizedDocument(doc, list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]], fixed)
+
+
+def window_bounds(n_tokens: int, settings: EncodingSettings) -> list[tuple[int, int]]:
+    """Token ranges covering [0, n_tokens) with `stride` tokens of overlap."""
+    size = settings.max_length - 2
+    if n_tokens <= size:
+        return [(0, n_tokens)]
+    step = size - settings.stride
+    bounds, start = [], 0
+    while True:
+        end = min(start + size, n_tokens)
+        bounds.append((start, end))
+        if end == n_tokens:
+            return bounds
+        start += step
+
+
+def token_tags(tok: TokenizedDocument, schema: Schema, layer: str) -> list[str]:
+    """IOB2 tag of every sub-token for one layer (a token belongs to the span it overlaps)."""
+    tags = ["O"] * len(tok.offsets)
+    spans = tok.doc.spans_in(layer)
+    j = 0
+    for i, (s, e) in enumerate(tok.offsets):
+        while j < len(spans) and spans[j].end <= s:
+            j += 1
+        if j < len(spans) and spans[j].start < e and s < spans[j].end:
+            span = spans[j]
+            inside = i > 0 and tags[i - 1] != "O" and tags[i - 1][2:] == span.label \
+                and tok.offsets[i - 1][1] > span.start
+            tags[i] = ("I-" if inside else "B-") + span.label
+    return tags
+
+
+def encode_document(tok: TokenizedDocument, doc_index: int, schema: Schema, tokenizer,
+                    settings: EncodingSettings, with_labels: bool = True) -> list[Window]:
+    """Cut a tokenized document into labelled windows."""
+    cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
+    first = tok.first_subtoken
+    rows = None
+    if with_labels:
+        rows = []
+        for layer in schema.layer_names:
+            if layer not in tok.doc.layers:
+                rows.append([IGNORE] * len(tok.offsets))
+                continue
+            l2i = schema.label2id(layer)
+            ids = [l2i[t] for t in token_tags(tok, schema, layer)]
+            if not settings.label_all_subtokens:
+                ids = [x if f else IGNORE for x, f in zip(ids, first)]
+            rows.append(ids)
+    windows = []
+    for start, end in window_bounds(len(tok.input_ids), settings):
+        ids = [cls_id] + tok.input_ids[start:end] + [sep_id]
+        labels = None
+        if rows is not None:
+            labels = [[IGNORE] + r[start:end] + [IGNORE] for r in rows]
+        windows.append(Window(doc_index, start, end, ids, labels))
+    return windows
+
+
+def encode_documents(docs: list[Document], schema: Schema, tokenizer, settings: EncodingSettings,
+                     with_labels: bool = True) -> tuple[list[TokenizedDocument], list[Window]]:
+    toks = [tokenize_document(d, tokenizer) for d in docs]
+    windows = []
+    for i, tok in enumerate(toks):
+        windows += encode_document(tok, i, schema, tokenizer, settings, with_labels)
+    return toks, windows
