@@ -128,6 +128,11 @@ _TITLES = {
     "comedian", "actor", "actress", "singer", "rapper", "businessman", "businesswoman",
     "billionaire", "pollster", "strategist", "activist", "founder", "chairperson", "saint",
 }
+#: words that extend a title before it ("Executive Director", "Senior Adviser")
+_TITLE_MODIFIERS = {"executive", "senior", "deputy", "vice", "assistant", "associate", "managing",
+                    "general", "chief", "former", "acting", "interim", "national", "press",
+                    "communications", "campaign", "policy", "political", "legislative",
+                    "founding", "co", "principal", "special", "top", "lead", "regional", "state"}
 #: titles kept with a lone first name ("Pope Francis", "Queen Elizabeth")
 _REGNAL = {"pope", "king", "queen", "prince", "princess", "saint", "sheikh", "emperor"}
 _HONORIFIC_GENDER = {"mr": "m", "mrs": "f", "ms": "f", "miss": "f", "sir": "m", "lord": "m",
@@ -158,6 +163,22 @@ _STATE_ABBREV = {"calif", "fla", "tex", "ill", "mich", "mass", "penn", "pa", "ar
                  "ga", "ala", "ark", "del", "kan", "neb", "miss", "ind", "n.y", "n.j", "n.c",
                  "s.c", "n.h", "n.m", "n.d", "s.d", "w.va", "r.i", "vt", "me", "mont", "wyo",
                  "ida", "iowa", "ohio", "utah", "d.c"}
+_STATE_NAMES = {"ala": "alabama", "ariz": "arizona", "ark": "arkansas", "calif": "california",
+                "colo": "colorado", "conn": "connecticut", "del": "delaware", "fla": "florida",
+                "ga": "georgia", "ill": "illinois", "ind": "indiana", "kan": "kansas",
+                "ky": "kentucky", "la": "louisiana", "md": "maryland", "mass": "massachusetts",
+                "mich": "michigan", "minn": "minnesota", "miss": "mississippi", "mo": "missouri",
+                "mont": "montana", "neb": "nebraska", "nev": "nevada", "n.h": "new hampshire",
+                "n.j": "new jersey", "n.m": "new mexico", "n.y": "new york", "n.c": "north carolina",
+                "n.d": "north dakota", "okla": "oklahoma", "ore": "oregon", "pa": "pennsylvania",
+                "penn": "pennsylvania", "r.i": "rhode island", "s.c": "south carolina",
+                "s.d": "south dakota", "tenn": "tennessee", "tex": "texas", "vt": "vermont",
+                "va": "virginia", "wash": "washington", "w.va": "west virginia", "wis": "wisconsin",
+                "wyo": "wyoming", "ny": "new york", "nj": "new jersey", "nc": "north carolina",
+                "sc": "south carolina", "tx": "texas", "fl": "florida", "ca": "california",
+                "oh": "ohio", "ut": "utah", "ia": "iowa"}
+_PARTY = {"R": "republican", "D": "democrat", "I": "independent"}
+_PARTY_STATE = re.compile(r",? \(?([RDI])[-–]([A-Z][A-Za-z.]+)\)?")
 _NAME_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 _CONNECTORS = {"of", "for", "on", "de", "la", "del", "della", "di", "du", "da", "dos", "van", "von",
                "der", "den", "al", "bin", "ibn", "y", "&", "le", "st."}
@@ -425,6 +446,71 @@ _AMBIGUOUS_FIRST = {"pat", "chris", "jamie", "jordan", "taylor", "kelly", "kerry
                     "jan", "lindsey", "jean", "lynn", "marion", "drew", "shannon"}
 FIRST_NAMES = FIRST_MALE | FIRST_FEMALE | _AMBIGUOUS_FIRST
 
+#: what well-known acronyms stand for (their words count as words of the name)
+_EXPANSIONS = {
+    "fbi": "federal bureau of investigation", "cia": "central intelligence agency",
+    "nsa": "national security agency", "epa": "environmental protection agency",
+    "irs": "internal revenue service", "dnc": "democratic national committee",
+    "rnc": "republican national committee", "gop": "republican party",
+    "aclu": "american civil liberties union", "nra": "national rifle association",
+    "imf": "international monetary fund", "un": "united nations", "u.n.": "united nations",
+    "eu": "european union", "nato": "north atlantic treaty organization",
+    "doj": "department of justice", "dhs": "department of homeland security",
+    "fda": "food and drug administration", "sec": "securities and exchange commission",
+    "fec": "federal election commission", "ap": "associated press", "afp": "agence france-presse",
+    "bbc": "british broadcasting corporation", "cnn": "cable news network",
+    "naacp": "national association for the advancement of colored people",
+    "who": "world health organization", "cdc": "centers for disease control",
+    "ice": "immigration and customs enforcement", "tsa": "transportation security administration",
+    "blm": "black lives matter", "seiu": "service employees international union",
+    "afl-cio": "american federation of labor congress of industrial organizations",
+    "pac": "political action committee", "nbc": "national broadcasting company",
+    "abc": "american broadcasting company", "cbs": "columbia broadcasting system",
+    "npr": "national public radio", "pbs": "public broadcasting service",
+    "wsj": "wall street journal", "nyt": "new york times", "gao": "government accountability office",
+    "cbo": "congressional budget office", "osce": "organization for security and co-operation in europe",
+}
+#: description heads by kind of institution, and the words of names of that kind
+_MEDIA_HEADS = {"newspaper", "paper", "outlet", "magazine", "publication", "network", "station",
+                "channel", "website", "site", "broadcaster", "daily", "tabloid", "service",
+                "show", "program", "newsletter", "blog"}
+_MEDIA_WORDS = {"times", "post", "news", "journal", "magazine", "daily", "tribune", "herald",
+                "gazette", "review", "chronicle", "inquirer", "enquirer", "examiner", "observer",
+                "guardian", "telegraph", "advocate", "press", "cnn", "msnbc", "nbc", "abc", "cbs",
+                "fox", "bbc", "npr", "pbs", "reuters", "politico", "politifact", "breitbart",
+                "huffington", "vox", "axios", "time", "newsweek", "atlantic", "salon", "slate",
+                "ap", "afp", "bloomberg", "radio", "tv", "register", "sun", "star", "globe",
+                "today", "hill", "record", "report", "show", "circle", "weekly", "monthly",
+                "network", "media", "blaze", "drudge", "hedge", "wire", "bulletin", "dispatch"}
+_COMPANY_HEADS = {"company", "firm", "corporation", "retailer", "maker", "manufacturer",
+                  "carrier", "airline", "giant", "conglomerate", "chain", "business", "brand",
+                  "startup", "automaker", "bank", "lender", "insurer"}
+_GROUP_HEADS = {"group", "organization", "organisation", "foundation", "association",
+                "coalition", "alliance", "movement", "faction", "union", "federation",
+                "institute", "center", "centre", "tank", "watchdog", "nonprofit", "non-profit",
+                "charity", "pac", "society", "league", "caucus", "party", "council",
+                "committee", "club", "network"}
+
+_KIND_HEADS = _MEDIA_HEADS | _COMPANY_HEADS | {
+    "group", "organization", "organisation", "foundation", "association", "coalition", "alliance",
+    "federation", "union", "nonprofit", "non-profit", "charity", "pac", "institute", "tank",
+    "watchdog", "agency", "bureau", "league", "society"}
+
+#: institution words too generic to be an alias on their own ("the House" is not "the White House")
+_GENERIC_ORG = {"house", "senate", "committee", "department", "agency", "court", "council",
+                "commission", "board", "office", "party", "administration", "campaign", "bureau",
+                "ministry", "service", "government", "university", "college", "school", "center",
+                "institute", "foundation", "association", "union", "group", "fund", "church",
+                "army", "police", "pac", "division", "network", "report", "project", "caucus"}
+
+#: the bearer a bare surname usually means in 2015-16 US political news (a tie-breaker
+#: between several bearers of the surname in one article)
+_PROMINENT = {"trump": "donald", "clinton": "hillary", "obama": "barack", "sanders": "bernie",
+              "cruz": "ted", "rubio": "marco", "kaine": "tim", "pence": "mike", "bush": "jeb",
+              "biden": "joe", "kerry": "john", "romney": "mitt", "ryan": "paul", "putin": "vladimir",
+              "carson": "ben", "christie": "chris", "kasich": "john", "paul": "rand",
+              "mcconnell": "mitch", "pelosi": "nancy", "reid": "harry", "comey": "james"}
+
 #: the components an ablation can switch off
 COMPONENTS = ("titles", "aliases", "pronouns", "gender", "salience", "relatives", "quotes",
               "descriptions", "appositives")
@@ -670,7 +756,7 @@ class _Resolver:
         for i, t in enumerate(toks):
             if not t.word:
                 continue
-            base = self.text[t.start:t.base_end]
+            base = self.base(t)
             if t.cap:
                 if i not in self.sentence_initial and t.line not in self.headline_lines:
                     prev = toks[i - 1] if i else None
@@ -696,7 +782,9 @@ class _Resolver:
         if b.startswith("@"):
             return True
         low = b.lower().rstrip(".")
-        if (low in _STOP_CAP and not (b.isupper() and len(b) >= 2)) and low not in _TITLES \
+        mid_name = low in FIRST_NAMES and i not in self.sentence_initial and t.line not in self.headline_lines \
+            and not (i and self.toks[i - 1].text in ("“", "\""))
+        if (low in _STOP_CAP and not (b.isupper() and len(b) >= 2) and not mid_name) and low not in _TITLES \
                 or low in _MONTHS or b.isdigit():
             return False
         if "'" in low and low.split("'")[0] in _STOP_CAP | PRONOUNS:
@@ -827,9 +915,12 @@ class _Resolver:
             if last_title >= 0:
                 # what precedes the titles: a separate name ("Indiana" Gov. ...) if any
                 first_title = next(k for k, w in enumerate(low) if w in _TITLES)
+                while first_title > 0 and low[first_title - 1] in _TITLE_MODIFIERS:
+                    first_title -= 1     # "PolitiFact Executive Director", "Interim DNC Chair"
                 if first_title > 0:
                     self._add_run(run[:first_title])
-                titles = [w for w in low[first_title:last_title + 1] if w in _TITLES]
+                # "Indiana Gov.", "French President", "Senate Majority Leader": descriptors
+                titles = low[:first_title] + [w for w in low[first_title:last_title + 1] if w in _TITLES]
                 start = last_title + 1
                 if start < len(low) and low[start] in ("of", "for"):
                     # "Secretary of State John Kerry": the name starts at a first name,
@@ -914,6 +1005,10 @@ class _Resolver:
             k -= 1
             n += 1
         k = name_last + 1
+        m = _PARTY_STATE.match(text, toks[name_last].end)
+        if m:
+            st = m.group(2).lower().rstrip(".")
+            out += [_PARTY.get(m.group(1).upper(), ""), _STATE_NAMES.get(st, st)]
         if k < len(toks) and toks[k].text == "," and not toks[name_last].possessive:
             k += 1
             if k < len(toks) and toks[k].low in ("a", "an", "the", "now", "then", "also"):
@@ -984,7 +1079,10 @@ class _Resolver:
     def _new_entity(self, nm: _Name) -> int:
         self.entities.append(Entity(Mention(self.text[nm.start:nm.end], nm.start, nm.end),
                                     type=self._type_of(nm)))
-        self.ent_keys.append({nm.toks})
+        keys = {nm.toks}
+        if len(nm.toks) == 1 and nm.toks[0].lower() in _EXPANSIONS:
+            keys.add(tuple(_EXPANSIONS[nm.toks[0].lower()].split()))
+        self.ent_keys.append(keys)
         self.ent_desc.append({})
         self.ent_votes.append({})
         self.history.append([])
@@ -1028,22 +1126,34 @@ class _Resolver:
             else:
                 nm.entity = self._new_entity(nm)
         # pass 2: short names: surname / first name / honorific / acronym aliases
+        self._index_full_names()
+        by_key: dict[tuple[str, ...], list[int]] = {}
+        for e, keys in enumerate(self.ent_keys):
+            for k in keys:
+                by_key.setdefault(k, []).append(e)
         for ni, nm in enumerate(names):
             if nm.group or nm.entity is not None:
                 continue
             e = self._alias(ni, nm) if self.o.aliases else None
             if e is None:
                 honor = next((_HONORIFIC_GENDER[t] for t in nm.titles if t in _HONORIFIC_GENDER), None)
-                for k, keys in enumerate(self.ent_keys):
-                    if nm.toks in keys and not (honor and self.o.gender and
-                                                self._entity_gender_guess(k) not in (honor, None)):
+                for k in by_key.get(nm.toks, ()):
+                    if not (honor and self.o.gender and self._entity_gender_guess(k) not in (honor, None)):
                         e = k
                         break
             if e is None:
                 e = self._new_entity(nm)
+                self._first_start.append(nm.start)
+                self._count.append(0)
+                self._genders.append([])
             else:
                 self.ent_keys[e].add(nm.toks)
+            by_key.setdefault(nm.toks, []).append(e)
             nm.entity = e
+            self._count[e] += 1
+            g = self._gender_of(nm, len(nm.toks) == 1)
+            if g:
+                self._genders[e].append(g)
         # types, genders, canonical mentions
         for e, ent in enumerate(self.entities):
             mine = [nm for nm in names if nm.entity == e]
@@ -1076,29 +1186,67 @@ class _Resolver:
                     self.ent_desc[e][d] = nm.start
         self._pronoun_gender_votes()
 
+    def _index_full_names(self) -> None:
+        """Indices of the full names (fixed after pass 1) for alias look-ups."""
+        self._by_last: dict[str, set[int]] = {}
+        self._by_first: dict[str, set[int]] = {}
+        self._by_acronym: dict[str, set[int]] = {}
+        self._by_suffix: dict[tuple[str, ...], set[int]] = {}
+        self._org_entities: set[int] = set()
+        self._first_start: list[int] = []
+        self._count: list[int] = []
+        self._genders: list[list[str]] = []
+        for e, keys in enumerate(self.ent_keys):
+            for k in keys:
+                if len(k) < 2:
+                    continue
+                self._by_last.setdefault(k[-1], set()).add(e)
+                if len(k) >= 3 and k[-1] in _NAME_SUFFIXES:
+                    self._by_last.setdefault(k[-2], set()).add(e)
+                self._by_first.setdefault(k[0], set()).add(e)
+                for n in range(2, len(k)):
+                    self._by_suffix.setdefault(k[-n:], set()).add(e)
+                for skip_places in (False, True):
+                    ws = list(k)
+                    while skip_places and ws and (ws[0] in _PLACES or ws[0] in _ADJECTIVES):
+                        ws = ws[1:]
+                    if not ws:
+                        continue
+                    for acr in ("".join(w[0] for w in ws if w not in _CONNECTORS and w not in ("the", "to", "and")),
+                                "".join(w[0] for w in ws if w not in ("the",))):
+                        if len(acr) >= 2:
+                            self._by_acronym.setdefault(acr, set()).add(e)
+        for e in range(len(self.entities)):
+            mine = [nm for nm in self.names if nm.entity == e]
+            body = [nm.start for nm in mine if self.toks[nm.first_tok].line != 0]
+            self._first_start.append(min(body) if body else min(nm.start for nm in mine))
+            self._count.append(len(mine))
+            self._genders.append([g for g in (self._gender_of(nm) for nm in mine) if g])
+            if any(self._type_of(nm) == "org" for nm in mine):
+                self._org_entities.add(e)
+
     def _alias(self, ni: int, nm: _Name) -> int | None:
         word = nm.toks[-1]
         if nm.acronym_for is not None and self.names[nm.acronym_for].entity is not None:
             return self.names[nm.acronym_for].entity
         honor = next((_HONORIFIC_GENDER[t] for t in nm.titles if t in _HONORIFIC_GENDER), None)
         cands = []
-        for e, keys in enumerate(self.ent_keys):
-            fulls = [k for k in keys if len(k) >= 2]
-            if not fulls:
-                continue
-            if any(k[-1] == word or (len(k) >= 3 and k[-2] == word and k[-1] in _NAME_SUFFIXES)
-                   for k in fulls):
+        single = len(nm.toks) == 1
+        generic = single and word in _GENERIC_ORG
+        if not generic:
+            for e in self._by_last.get(word, ()):
+                if single or nm.toks in self._by_suffix or e in self._by_suffix.get(nm.toks, ()):
+                    cands.append((e, 2))
+        if single and not cands:
+            for e in self._by_first.get(word, ()):
+                if e not in self._org_entities or (word not in _PLACES and word not in FIRST_NAMES
+                                                   and word not in _GENERIC_ORG):
+                    cands.append((e, 1))
+        if single and not cands and self._is_acronym(nm):
+            for e in self._by_acronym.get(word.replace(".", ""), ()):
                 cands.append((e, 2))
-            elif len(nm.toks) == 1 and any(k[0] == word for k in fulls) and word in FIRST_NAMES | {word} \
-                    and not any(self._type_of(n2) == "org" for n2 in self.names if n2.entity == e):
-                cands.append((e, 1))
-            elif len(nm.toks) == 1 and self._is_acronym(nm):
-                for k in fulls:
-                    caps = "".join(w[0] for w in k if w not in _CONNECTORS and w not in ("the", "to"))
-                    if caps == word or "".join(w[0] for w in k) == word:
-                        cands.append((e, 2))
-                        break
-            elif len(nm.toks) >= 2 and any(k[-len(nm.toks):] == nm.toks for k in fulls):
+        if not single and not cands:
+            for e in self._by_suffix.get(nm.toks, ()):
                 cands.append((e, 2))
         if honor and self.o.gender:   # "Mr. Obama" is not Michelle Obama
             cands = [(e, l) for e, l in cands if self._entity_gender_guess(e) in (honor, None)]
@@ -1109,14 +1257,16 @@ class _Resolver:
         if len(cands) == 1:
             return cands[0]
 
-        # the full name introduced first (the article's main bearer of the surname)
+        # several bearers of the surname: the one a bare surname means in political news
+        # ("Clinton" is Hillary Clinton unless told otherwise), then the most mentioned,
+        # then the one the body introduces first
         def key(e: int):
-            mentions = [n2 for n2 in self.names if n2.entity == e]
-            return (-min(n2.start for n2 in mentions), len(mentions))
+            firsts = {k[0] for k in self.ent_keys[e] if len(k) >= 2}
+            return (_PROMINENT.get(word) in firsts, self._count[e], -self._first_start[e])
         return max(cands, key=key)
 
     def _entity_gender_guess(self, e: int) -> str | None:
-        gs = [g for g in (self._gender_of(nm, len(nm.toks) == 1) for nm in self.names if nm.entity == e) if g]
+        gs = self._genders[e]
         return max(set(gs), key=gs.count) if gs else None
 
     def _pronoun_gender_votes(self) -> None:
@@ -1244,9 +1394,10 @@ class _Resolver:
             if k in self.tok_name:
                 return "name", self.tok_name[k]
             return "none", "cue-word"
-        chunks = self._chunks(toks_in)
-        head = chunks[0] if chunks else []
-        res = self._name_headed(head, whole=len(chunks) == 1)
+        parts = self._chunks(toks_in)
+        head = parts[0][1] if parts else []
+        # the head chunk's own modifiers ("of ...", "who ...") do not count as more chunks
+        res = self._name_headed(head, whole=all(sep in ("prep", "rel") for sep, _ in parts[1:]))
         if res is not None:
             return "name", res
         hw = [k for k in head if self.toks[k].word]
@@ -1255,48 +1406,62 @@ class _Resolver:
         if len(hw) == 2 and self.toks[hw[0]].low in ("and", "but", "so") and self.toks[hw[1]].low in PRONOUNS:
             return "pronoun", hw[1]
         if self.o.appositives:
-            for ch in chunks[1:3]:
+            # an appositive name: "Trump's running mate, Indiana Gov. Mike Pence,"
+            for sep, ch in parts[1:3]:
                 cw = [k for k in ch if self.toks[k].word]
-                if not cw or self.toks[cw[0]].low in _RELATIVES or self.toks[cw[0]].low in _CUE_WORDS:
+                if sep not in ("comma", "paren", "dash") or not cw or self.toks[cw[0]].low in _CUE_WORDS:
                     break
                 res = self._name_headed(ch, whole=False)
-                if res is not None:
+                if res is not None and not self._is_place(res):
+                    return "name", res
+            # several speakers joined by "and": the first that has a name ("networks and
+            # the Associated Press"); not an "and" inside a modifier ("a study by X and Y")
+            for sep, ch in parts[1:]:
+                if sep in ("prep", "rel", "paren", "dash"):
+                    break
+                if sep != "and":
+                    continue
+                res = self._name_headed(ch, whole=False)
+                if res is not None and not self._is_place(res):
                     return "name", res
         return "description", self._description(head, toks_in)
 
-    def _chunks(self, toks_in: list[int]) -> list[list[int]]:
-        chunks: list[list[int]] = [[]]
+    def _is_place(self, ni: int) -> bool:
+        e = self.names[ni].entity
+        return e is not None and self.entities[e].type == "place"
+
+    def _chunks(self, toks_in: list[int]) -> list[tuple[str, list[int]]]:
+        """The span cut at commas, parentheses, dashes, "and"/"or", prepositions and relative
+        pronouns (not inside names): (separator kind, tokens) with separator kinds start,
+        comma, paren, dash, and, prep (the preposition stays in the chunk), rel."""
+        parts: list[tuple[str, list[int]]] = [("start", [])]
         started = False
         for k in toks_in:
             t = self.toks[k]
             in_name = k in self.tok_in_run
-            if t.text in (",", "(", ")", "—", "–", ";", ":", "--") or (
-                    started and not in_name and (t.low in _SPLITTERS or t.low in _PREPOSITIONS
-                                                 or t.low in _RELATIVES and t.low != "that")):
-                if chunks[-1]:
-                    chunks.append([])
-                if t.text in ("(",) or t.low in _PREPOSITIONS or t.low in _RELATIVES or t.low in _SPLITTERS:
-                    # the rest of this chunk is a modifier: mark by a None sentinel
-                    chunks[-1].append(-1)
+            sep = None
+            if t.text in (",", ";", ":"):
+                sep = "comma"
+            elif t.text in ("(", ")"):
+                sep = "paren"
+            elif t.text in ("—", "–", "--"):
+                sep = "dash"
+            elif started and not in_name:
+                if t.low in _SPLITTERS:
+                    sep = "and"
+                elif t.low in _PREPOSITIONS:
+                    sep = "prep"
+                elif t.low in _RELATIVES and t.low != "that":
+                    sep = "rel"
+            if sep is not None:
+                if parts[-1][1] or sep != parts[-1][0]:
+                    parts.append((sep, []))
+                if sep == "prep":
+                    parts[-1][1].append(k)
                 continue
-            chunks[-1].append(k)
+            parts[-1][1].append(k)
             started = started or t.word
-        out = []
-        for ch in chunks:
-            if ch and ch[0] == -1:
-                out.append([k for k in ch if k != -1])
-                out[-1].insert(0, -1)
-            elif ch:
-                out.append(ch)
-        # drop modifier chunks (PPs, relatives, parentheses) except as appositive candidates
-        res = []
-        for ch in out:
-            if ch and ch[0] == -1:
-                if res:
-                    continue  # a modifier of the previous chunk
-                ch = ch[1:]
-            res.append(ch)
-        return [c for c in res if c]
+        return [(sep, ch) for sep, ch in parts if any(self.toks[k].word for k in ch)]
 
     def _name_headed(self, chunk: list[int], whole: bool) -> int | None:
         """The name that ends the chunk (its head), if any."""
@@ -1335,7 +1500,9 @@ class _Resolver:
             if k < len(self.toks) and self.toks[k].low == "of" and k + 1 in self.tok_name:
                 of_name = self.tok_name[k + 1]
         all_words = [self.toks[k].low.rstrip(".") for k in toks_in if self.toks[k].word]
-        named_modifier = any(k in self.tok_name for k in ws)
+        named_modifier = any(k in self.tok_name and self.names[self.tok_name[k]].entity is not None
+                             and self.entities[self.names[self.tok_name[k]].entity].type != "place"
+                             for k in ws)
         return (head_word, det, possessor, words, of_name, all_words, named_modifier)
 
     # ---------------------------------------------------------- resolution
@@ -1705,12 +1872,90 @@ class _Resolver:
 
     # ---- descriptions
 
+    def _institution_kind(self, e: int) -> str:
+        words = {w for k in self.ent_keys[e] for w in k}
+        if words & _MEDIA_WORDS:
+            return "media"
+        if words & {"inc", "inc.", "corp", "corp.", "co", "co.", "company", "llc", "ltd"}:
+            return "company"
+        return "org"
+
+    def _latest_institution(self, head: str, pos: int, wanted: set[str], words: list[str],
+                            named_modifier: bool, window: int = 8) -> int | None:
+        """The institution of the head's kind mentioned last before `pos`, within a few
+        sentences ("the newspaper" -> a name with Times/Post/News..., "the group"); not for
+        descriptions with a name or a party in them ("the Clinton campaign")."""
+        if named_modifier or head not in _KIND_HEADS or any(
+                w in _ADJECTIVES or w in _ADJ_NAMES_OK or w[:1].isupper() for w in words[1:-1]):
+            return None
+        kind = "media" if head in _MEDIA_HEADS else "company" if head in _COMPANY_HEADS else "org"
+        sent = self.toks[self.tok_at(pos)].sent
+        best = None
+        for e, ent in enumerate(self.entities):
+            if ent.type not in ("org", "unknown") or self._is_acronym_entity(e) and kind == "company":
+                continue
+            k = self._institution_kind(e)
+            if kind == "media" and k != "media" or kind != "media" and k == "media":
+                continue
+            if ent.type == "unknown" and kind != "company":
+                continue
+            before = [h for h in self.history[e] if h[0] < pos]
+            if not before or sent - before[-1][1] > window:
+                continue
+            sc = (len(wanted & {w for kk in self.ent_keys[e] for w in kk}), before[-1][0])
+            if best is None or sc > best[0]:
+                best = (sc, e)
+        return None if best is None else best[1]
+
+    def _headline_referent(self, head: str, words: list[str], wanted_words: set[str]) -> int | None:
+        """A headline's description ("Philippine lawmaker", "Newspaper", "Woman") names
+        who the article introduces: the person (or institution) with that descriptor,
+        else the first person of fitting gender in the body."""
+        norm = _TITLE_WORDS.get(head, head)
+        if head in _PERSON_ROLES or head in _TITLES:
+            best = None
+            for e, ent in enumerate(self.entities):
+                if ent.type in ("person", "unknown") and norm in self.ent_desc[e]:
+                    sc = len({_TITLE_WORDS.get(w, w) for w in wanted_words} & set(self.ent_desc[e]))
+                    if best is None or sc > best[0]:
+                        best = (sc, e)
+            if best is not None:
+                return best[1]
+            gender = "f" if head in _FEMALE_WORDS else "m" if head in _MALE_WORDS else None
+            first = None
+            for nm in self.names:
+                if nm.entity is None or self.toks[nm.first_tok].line == 0:
+                    continue
+                ent = self.entities[nm.entity]
+                if ent.type == "person" and (gender is None or ent.gender in (gender, None)):
+                    first = nm.entity
+                    break
+            return first
+        if head in _MEDIA_HEADS | _COMPANY_HEADS | _GROUP_HEADS:
+            kind = "media" if head in _MEDIA_HEADS else "company" if head in _COMPANY_HEADS else "org"
+            for nm in self.names:
+                if nm.entity is None or self.toks[nm.first_tok].line == 0:
+                    continue
+                if self.entities[nm.entity].type == "org" and \
+                        (self._institution_kind(nm.entity) == "media") == (kind == "media"):
+                    return nm.entity
+        return None
+
+    def _is_acronym_entity(self, e: int) -> bool:
+        t = self.entities[e].canonical.text
+        return t.isupper() and len(t) <= 6
+
     def _describe(self, desc: tuple, pos: int) -> SpeakerResolution:
         head, det, possessor, words, of_name, all_words, named_modifier = desc
         if not self.o.descriptions:
             return SpeakerResolution(None, "description", "descriptions-off")
         if of_name is not None and self.names[of_name].entity is not None:
             return SpeakerResolution(self.names[of_name].entity, "description", "city-of")
+        if self.toks and self.toks[self.tok_at(pos)].line == 0 and words and not possessor \
+                and det not in _INDEFINITE and len(self._line_words(0)) < len(self.toks):
+            e = self._headline_referent(head, words, wanted_words=set(words))
+            if e is not None:
+                return SpeakerResolution(e, "description", "headline")
         if not words or possessor or det in _INDEFINITE or any(w in _INDEFINITE for w in words[:2]):
             return SpeakerResolution(None, "description", "indefinite/possessed")
         if det not in ("the", "this", "that") and not (words[0] in _TITLES and head in _TITLES | _PERSON_ROLES):
@@ -1741,13 +1986,22 @@ class _Resolver:
                             best = (sc, e)
             if best is not None:
                 return SpeakerResolution(best[1], "description", "institution")
+            # "the newspaper", "the company", "the group": the latest institution of that kind
+            e = self._latest_institution(head, pos, wanted, words, named_modifier)
+            if e is not None:
+                return SpeakerResolution(e, "description", "institution-kind")
+            return SpeakerResolution(None, "description", "unnamed")
+        if head in _MEDIA_HEADS | _COMPANY_HEADS | _GROUP_HEADS:
+            e = self._latest_institution(head, pos, wanted, words, named_modifier)
+            if e is not None:
+                return SpeakerResolution(e, "description", "institution-kind")
             return SpeakerResolution(None, "description", "unnamed")
         if head not in _PERSON_ROLES and head not in _TITLES:
             return SpeakerResolution(None, "description", "unnamed")
         # a person role: the entity with that descriptor, most words in common, most recent
         best = None
         for e, ent in enumerate(self.entities):
-            if ent.type == "org" or norm not in self.ent_desc[e]:
+            if ent.type not in ("person", "unknown") or norm not in self.ent_desc[e]:
                 continue
             sc = (len(wanted & set(self.ent_desc[e])),) + recency(e)
             if best is None or sc > best[0]:
