@@ -200,7 +200,7 @@ def test_twenty_thousand_word_article_resolves_quickly():
         base = k * len(para)
         needles.append([(base + para.index("He"), base + para.index("He") + 2)])
         needles.append([(base + para.index("officials"), base + para.index("officials") + 9)])
-    t0 = time.perf_counter()
+    t0 = time.process_time()   # CPU time: other jobs on the machine do not count
     res = resolve_speakers(text, needles)
-    assert time.perf_counter() - t0 < 5
+    assert time.process_time() - t0 < 5
     assert res.entity_of(0).text == "Ted Cruz" and res.entity_of(1) is None

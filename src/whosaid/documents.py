@@ -38,16 +38,42 @@ class Span:
 
 
 @dataclass(frozen=True)
+class EntityMention:
+    """An entity of the article named by one of its mentions: `text`, and its offsets
+    in `Document.text` (None when only the text is known, e.g. typed in Label Studio
+    and not found in the article)."""
+
+    text: str
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass(frozen=True)
+class SpeakerEntity:
+    """One row of an article's "who said what" table: an entity by its canonical
+    mention, every mention of it found in the article, and the indices (into
+    `Document.attributions`) of the attributions it speaks."""
+
+    entity: EntityMention
+    mentions: tuple[EntityMention, ...] = ()
+    attributions: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Attribution:
     """Speaker -> cue -> content(s). The cue is the hub; each part may have several
     regions (a content interrupted by its cue, a multi-fragment PolNeAR span).
-    `stance` is the label of the stance-layer span on the cue (None if unknown)."""
+    `stance` is the label of the stance-layer span on the cue (None if unknown).
+    `speaker_entity` is the entity that speaks, as its canonical mention (codebook
+    "speaker entity"); None: no entity (or, on a document whose metadata has no
+    "speaker_entities", not decided)."""
 
     cues: tuple[Span, ...] = ()
     speakers: tuple[Span, ...] = ()
     contents: tuple[Span, ...] = ()
     stance: str | None = None
     stance_score: float | None = None
+    speaker_entity: EntityMention | None = None
 
     @property
     def parts(self) -> tuple[Span, ...]:
@@ -69,6 +95,9 @@ class Document:
     `layers` lists the annotated layers: a layer not listed is *unknown* (masked in
     training and evaluation), never "all O". `provenance` says per layer whether its
     annotations are "gold" (human) or "silver" (rule-based labellers).
+    `speakers` is the "who said what" table of resolved speaker entities (set by
+    prediction); `metadata["speaker_entities"]` says where the attributions'
+    `speaker_entity` decisions come from ("gold" or "predicted") when they were made.
     """
 
     id: str
@@ -78,6 +107,7 @@ class Document:
     layers: frozenset[str] = frozenset()
     metadata: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
+    speakers: tuple[SpeakerEntity, ...] = ()
 
     def spans_in(self, layer: str) -> list[Span]:
         """The spans of one layer, sorted by offset."""

@@ -19,7 +19,8 @@ import torch
 from whosaid.documents import Document, Span
 from whosaid.errors import ModelLoadError, WhosaidError
 from whosaid.inference import DEFAULT_BATCH_SIZE
-from whosaid.records.records import ArticleRecord, article_record, assemble_attributions
+from whosaid.records.records import (ArticleRecord, article_record, assemble_attributions,
+                                     resolve_document_speakers)
 from whosaid.schema import ATTRIBUTION, Schema
 from whosaid.windows.decoding import decode_layer_batch, merge_window_probs
 from whosaid.windows.encoding import EncodingSettings, Window, encode_documents
@@ -58,6 +59,7 @@ class Predictor:
         self.batch_size = batch_size
         self.constrained = constrained
         self.model_version = model_version
+        self.resolve_speakers = True   # speaker_entity and the speakers table on every prediction
         sizes = [len(schema.bio_labels(l)) for l in schema.layer_names]
         bounds = np.cumsum([0] + sizes)
         self.layer_slices = {l: slice(int(bounds[i]), int(bounds[i + 1])) for i, l in enumerate(schema.layer_names)}
@@ -146,10 +148,12 @@ class Predictor:
         for tok, doc_spans in zip(toks, spans):
             doc = tok.doc
             attributions = assemble_attributions(doc.text, doc_spans) if ATTRIBUTION in self.schema.layers else []
-            results.append(replace(doc, spans=tuple(doc_spans), attributions=tuple(attributions),
-                                   layers=frozenset(self.schema.layer_names),
-                                   provenance={l: "predicted" for l in self.schema.layer_names},
-                                   metadata={**doc.metadata, "model_version": self.model_version}))
+            predicted = replace(doc, spans=tuple(doc_spans), attributions=tuple(attributions),
+                                layers=frozenset(self.schema.layer_names),
+                                provenance={l: "predicted" for l in self.schema.layer_names},
+                                metadata={**doc.metadata, "model_version": self.model_version}, speakers=())
+            # who speaks: each speaker resolved to the article's entity (records.speakers)
+            results.append(resolve_document_speakers(predicted) if self.resolve_speakers else predicted)
         return results
 
     def predict(self, texts: Iterable[str | Document], progress: bool = False) -> list[ArticleRecord]:

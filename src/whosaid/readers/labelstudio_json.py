@@ -19,6 +19,15 @@ Rules the reader applies (the README documents them for users):
   CONTENT regions related to it (relation direction is not trusted, the labels
   decide). Its stance is the stance-layer region on the cue's offsets (else the one
   overlapping the cue most).
+* Speaker entity: a per-region text field `entity` on a SPEAKER region (a result
+  item of type "textarea", from_name "entity", the region's id, value
+  {"text": ["Donald Trump"]}) is that speaker's entity (codebook "speaker entity");
+  each attribution takes the entity of its first SPEAKER region, located at the
+  text's first occurrence in the article (no offsets when it does not occur). An
+  annotation with at least one such field has its entities decided:
+  `metadata["speaker_entities"]` is "gold" (an annotation) or "silver" (a
+  prediction), and a SPEAKER without the field has no entity. The writer puts each
+  attribution's `speaker_entity` into its SPEAKER region's `entity` field.
 * Offsets are Unicode code points (Python `str` indices), end exclusive.
 
 Every malformed input raises `AnnotationError` naming file, task and region.
@@ -30,11 +39,12 @@ import copy
 import json
 import math
 import os
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from whosaid.documents import Attribution, Document, Span, stance_on
+from whosaid.documents import Attribution, Document, EntityMention, Span, stance_on
 from whosaid.errors import AnnotationError
 from whosaid.files import write_text_atomic
 from whosaid.schema import ATTRIBUTION, CONTENT, CUE, SPEAKER, STANCE, Schema
@@ -42,7 +52,9 @@ from whosaid.schema import ATTRIBUTION, CONTENT, CUE, SPEAKER, STANCE, Schema
 #: Which items of a task may supply the annotation (see `document_from_task`).
 SOURCES = ("auto", "annotations", "predictions")
 #: Metadata keys this module sets itself; a `data` key with one of these names is refused.
-RESERVED_METADATA = ("annotation", "task_id")
+RESERVED_METADATA = ("annotation", "task_id", "speaker_entities")
+#: The per-region text field (TextArea) that holds a SPEAKER region's entity.
+ENTITY_FIELD = "entity"
 TEXT_KEY, LAYERS_KEY = "text", "layers"
 #: Provenance recorded per layer: human annotations are gold, predictions are not.
 PROVENANCE = {"annotation": "gold", "prediction": "silver"}
@@ -137,8 +149,11 @@ def document_from_task(task: dict, schema: Schema | None = None, *, file: str | 
         return Document(id=doc_id, text=text, metadata=metadata).validate(schema, file=file)
     kind, item = chosen
     metadata["annotation"] = _provenance_record(kind, item, where)
-    spans, relations = _parse_result(item.get("result"), kind, text, schema, where)
+    spans, relations, entities = _parse_result(item.get("result"), kind, text, schema, where)
     attributions = _attributions(spans, relations)
+    if entities:
+        metadata["speaker_entities"] = PROVENANCE[kind]
+        attributions = tuple(_with_entity(a, entities, text) for a in attributions)
     doc = Document(id=doc_id, text=text, spans=tuple(spans), attributions=attributions,
                    layers=listed, metadata=metadata,
                    provenance={layer: PROVENANCE[kind] for layer in sorted(listed)})
@@ -286,13 +301,15 @@ def _score(value: Any, what: str, where: _Where, region: object = None) -> float
 # --------------------------------------------------------------------- result items
 
 
-def _parse_result(result: Any, kind: str, text: str, schema: Schema,
-                  where: _Where) -> tuple[list[Span], list[tuple[Span, Span]]]:
-    """Spans in result order (ids generated where missing) and (speaker|cue, cue|content) pairs."""
+def _parse_result(result: Any, kind: str, text: str, schema: Schema, where: _Where
+                  ) -> tuple[list[Span], list[tuple[Span, Span]], dict[str, str]]:
+    """Spans in result order (ids generated where missing), (speaker|cue, cue|content)
+    pairs, and the speaker entities by SPEAKER region id."""
     if not isinstance(result, list):
         raise AnnotationError(f"the {kind} used has no 'result' list ({_kind(result)})", **where)
     regions: list[tuple[int, Span]] = []
     relation_items: list[tuple[int, dict]] = []
+    entity_items: list[tuple[int, dict]] = []
     for pos, item in enumerate(result):
         if not isinstance(item, dict):
             raise AnnotationError(f"result item is {_kind(item)}, not an object",
@@ -302,9 +319,11 @@ def _parse_result(result: Any, kind: str, text: str, schema: Schema,
             relation_items.append((pos, item))
         elif kind_ == "labels":
             regions.append((pos, _region(item, pos, text, schema, where)))
+        elif kind_ == "textarea":
+            entity_items.append((pos, item))
         else:
-            raise AnnotationError(f"unsupported result type {kind_!r} (expected 'labels' or "
-                                  "'relation')", region=_region_name(item, pos), **where)
+            raise AnnotationError(f"unsupported result type {kind_!r} (expected 'labels', "
+                                  "'relation' or 'textarea')", region=_region_name(item, pos), **where)
 
     spans = _with_ids([s for _, s in regions])
     by_id: dict[str, list[Span]] = {}
@@ -324,7 +343,47 @@ def _parse_result(result: Any, kind: str, text: str, schema: Schema,
         pair = _relation(item, pos, by_id, where)
         if pair not in relations:
             relations.append(pair)
-    return spans, relations
+    entities: dict[str, str] = {}
+    for pos, item in entity_items:
+        ident, value = _entity(item, pos, by_id, where)
+        if entities.get(ident, value) != value:
+            raise AnnotationError(f"two entities ({entities[ident]!r}, {value!r}) for one speaker region",
+                                  region=ident, **where)
+        entities[ident] = value
+    return spans, relations, entities
+
+
+def _entity(item: dict, pos: int, by_id: dict[str, list[Span]], where: _Where) -> tuple[str, str]:
+    """(SPEAKER region id, entity text) of a per-region `entity` text field ("" = none)."""
+    name = _region_name(item, pos)
+    at = {"region": name, **where}
+    if item.get("from_name") != ENTITY_FIELD:
+        raise AnnotationError(f"text field {item.get('from_name')!r} is not known (the only "
+                              f"per-region text field is {ENTITY_FIELD!r})", **at)
+    ident = item.get("id")
+    spans = by_id.get(str(ident)) if _is_int(ident) or (isinstance(ident, str) and ident) else None
+    speaker = next((s for s in spans or () if s.layer == ATTRIBUTION and s.label == SPEAKER), None)
+    if speaker is None:
+        raise AnnotationError(f"the {ENTITY_FIELD!r} field belongs to no SPEAKER region "
+                              f"(id {ident!r})", **at)
+    value = item.get("value")
+    texts = value.get("text") if isinstance(value, dict) else None
+    if isinstance(texts, str):
+        texts = [texts]
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts) or len(texts) > 1:
+        raise AnnotationError(f"the {ENTITY_FIELD!r} field needs value.text, a list of at most one "
+                              f"string ({_kind(texts)})", **at)
+    return str(ident), (texts[0].strip() if texts else "")
+
+
+def _with_entity(a: Attribution, entities: dict[str, str], text: str) -> Attribution:
+    """The attribution with the entity of its first SPEAKER region (none without one)."""
+    value = entities.get(a.speakers[0].id, "") if a.speakers else ""
+    if not value:
+        return a
+    start = text.find(value)
+    return replace(a, speaker_entity=EntityMention(value, start, start + len(value)) if start >= 0
+                   else EntityMention(value))
 
 
 def _region_name(item: dict, pos: int) -> str:
@@ -542,6 +601,18 @@ def _result(doc: Document, schema: Schema) -> list[dict]:
     for from_id, to_id in dict.fromkeys(pairs):
         result.append({"from_id": from_id, "to_id": to_id, "type": "relation",
                        "direction": "right"})
+    # the speaker entity in its SPEAKER region's per-region text field
+    written: set[str] = set()
+    for a in doc.attributions:
+        if a.speaker_entity is None or not a.speaker_entity.text or not a.speakers:
+            continue
+        speaker = a.speakers[0]
+        rid = id_of(speaker)
+        if rid in written:
+            continue
+        written.add(rid)
+        result.append({"id": rid, "from_name": ENTITY_FIELD, "to_name": schema.to_name, "type": "textarea",
+                       "value": {"start": speaker.start, "end": speaker.end, "text": [a.speaker_entity.text]}})
     return result
 
 

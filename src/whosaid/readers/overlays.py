@@ -5,6 +5,7 @@ SHA-256 of the article's UTF-8 bytes so that a changed text is caught, not misla
     {"file": "<split>/text/<NAME>.txt", "sha256": "...", "annotator_file": "NAME_xxxx.ann",
      "layers": ["figure", "stance"],
      "spans": [{"layer": "figure", "label": "FIGURE", "start": 0, "end": 9}, ...],
+     "entities": [{"speaker": [0, 11], "entity": [0, 11]}, {"speaker": [40, 42], "entity": null}],
      "notes": "optional free text"}
 
 Stance spans sit exactly on CUE fragments of the PolNeAR attributions read from
@@ -12,6 +13,14 @@ Stance spans sit exactly on CUE fragments of the PolNeAR attributions read from
 overlay sets `Attribution.stance` from the span on its cue; a stance span on no
 surviving cue (one trimmed by overlap resolution) is dropped and counted in
 `metadata["overlay"]`.
+
+`entities` (optional) are the speaker-entity decisions (codebook "speaker entity"),
+keyed by the offsets of the first SPEAKER fragment of each attribution: `entity` is
+the offsets of the entity's canonical mention, or null for none. Applying them sets
+`Attribution.speaker_entity` on every attribution (None for a speaker without an
+entity and for an attribution without speaker) and `metadata["speaker_entities"] =
+"gold"`; a decision for a speaker that is no attribution's first SPEAKER fragment
+is counted in `metadata["overlay"]["entities_dropped"]`.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from whosaid.documents import Document, Span, stance_spans
+from whosaid.documents import Document, EntityMention, Span, stance_spans
 from whosaid.errors import AnnotationError
 from whosaid.files import write_json_atomic
 from whosaid.schema import ATTRIBUTION, STANCE, Schema
@@ -52,6 +61,18 @@ def _check(overlay, file) -> dict:
         if s["layer"] not in layers:
             raise AnnotationError(f"span in layer {s['layer']!r}, which the overlay does not list",
                                   file=file, region=i)
+    if "entities" in overlay:
+        if not isinstance(overlay["entities"], list):
+            raise AnnotationError("overlay 'entities' must be a list", file=file)
+
+        def pair(v) -> bool:
+            return isinstance(v, list) and len(v) == 2 and all(
+                isinstance(x, int) and not isinstance(x, bool) for x in v) and 0 <= v[0] < v[1]
+
+        for i, e in enumerate(overlay["entities"]):
+            if not (isinstance(e, dict) and pair(e.get("speaker")) and (e.get("entity") is None or pair(e["entity"]))):
+                raise AnnotationError("entity needs speaker [start, end] and entity [start, end] or null",
+                                      file=file, region=f"entities[{i}]")
     return overlay
 
 
@@ -130,10 +151,40 @@ def apply_overlay(doc: Document, overlay: dict, *, file=None, schema: Schema | N
     info = {"file": file, "stance_spans_dropped": dropped,
             "cues_without_stance": sum(1 for a in attributions if a.stance is None)
             if STANCE in by_layer else None}
-    if overlay.get("notes"):
-        info["notes"] = overlay["notes"]
-    out = replace(out, attributions=attributions, metadata={**out.metadata, "overlay": info})
+    metadata = {}
+    if "entities" in overlay:
+        attributions, info["entities_dropped"] = _apply_entities(doc, attributions, overlay["entities"],
+                                                                 file)
+        metadata["speaker_entities"] = "gold"
+    for key in ("notes", "batch"):   # kept so that write_overlay writes them back
+        if overlay.get(key):
+            info[key] = overlay[key]
+    out = replace(out, attributions=attributions, metadata={**out.metadata, **metadata, "overlay": info})
     return out.validate(schema, file=file)
+
+
+def _apply_entities(doc: Document, attributions, entities: list, file) -> tuple[tuple, int]:
+    """Attributions with their speaker entities set; and how many decisions matched no speaker."""
+    n = len(doc.text)
+    decided: dict[tuple[int, int], EntityMention | None] = {}
+    for i, e in enumerate(entities):
+        s, t = e["speaker"]
+        if e["entity"] is not None:
+            a, b = e["entity"]
+            if b > n:
+                raise AnnotationError(f"entity offsets {a}-{b} outside the text (length {n})",
+                                      file=file, task=doc.id, region=f"entities[{i}]")
+            decided[(s, t)] = EntityMention(doc.text[a:b], a, b)
+        else:
+            decided[(s, t)] = None
+    used = set()
+    out = []
+    for a in attributions:
+        key = (a.speakers[0].start, a.speakers[0].end) if a.speakers else None
+        if key in decided:
+            used.add(key)
+        out.append(replace(a, speaker_entity=decided.get(key) if key else None))
+    return tuple(out), len(set(decided) - used)
 
 
 def apply_overlays(docs, directory, schema: Schema | None = None) -> list[Document]:
@@ -164,10 +215,21 @@ def write_overlay(doc: Document, path, *, notes: str | None = None) -> dict:
         spans += sorted(set(stance_spans(doc.attributions)), key=lambda s: (s.start, s.end))
     if notes is None:
         notes = (doc.metadata.get("overlay") or {}).get("notes")
+    batch = (doc.metadata.get("overlay") or {}).get("batch")
     overlay = {"file": f"{split}/text/{doc.id}.txt", "sha256": text_sha256(doc.text),
                "annotator_file": ann, "layers": layers,
                "spans": [{"layer": s.layer, "label": s.label, "start": s.start, "end": s.end}
                          for s in spans]}
+    if doc.metadata.get("speaker_entities") == "gold":
+        decided = {}
+        for a in doc.attributions:
+            if a.speakers:
+                e = a.speaker_entity
+                decided.setdefault((a.speakers[0].start, a.speakers[0].end),
+                                   None if e is None or e.start is None else [e.start, e.end])
+        overlay["entities"] = [{"speaker": list(k), "entity": v} for k, v in sorted(decided.items())]
+    if batch:
+        overlay["batch"] = batch
     if notes:
         overlay["notes"] = notes
     write_json_atomic(path, overlay, indent=1)  # indent=1: the layout of the project's overlay files

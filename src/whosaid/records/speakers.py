@@ -1179,7 +1179,9 @@ class _Resolver:
                 return (not self._is_acronym(nm), len(full), sum(map(len, full)),
                         counts[nm.toks], len(nm.toks), -nm.start)
             best = max(mine, key=complete)
-            ent.canonical = Mention(self.text[best.start:best.end], best.start, best.end)
+            name = self.text[best.start:best.end]
+            first = self.text.find(name)   # offsets: the name's first occurrence in the article
+            ent.canonical = Mention(name, first, first + len(name))
             for nm in mine:
                 ent.mentions.append(Mention(self.text[nm.start:nm.end], nm.start, nm.end))
                 for d in nm.descriptors:
