@@ -4,6 +4,11 @@ against a Label Studio server.
 project -> import -> check -> predictions (pre-annotations) -> annotators correct
 -> export (a new file in data/) -> `whosaid train` lists that file.
 
+Live: `whosaid serve` answers Label Studio with pre-annotations and uncertainty
+scores; `studio suggest` lists the most uncertain tasks still to annotate; `studio
+train` continues training a model on the project's annotations (configs/update.yaml:
+replay of the original data, held-out check, served only if not worse).
+
 The server URL and API token come from `--url`/`--token` or `LABEL_STUDIO_URL` /
 `LABEL_STUDIO_API_KEY`. The token is only handed to the client: it is never printed,
 logged or written, and every error message is scrubbed of it. Every failure (server
@@ -19,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from whosaid.studio.client import (TOKEN_ENV, URL_ENV, Connection, check_model_labels, connect,
+from whosaid.studio.client import (TOKEN_ENV, URL_ENV, Connection, StudioError, check_model_labels, connect,
                                    connection_settings, describe_failure, export_project, import_articles,
                                    scrub, upload_predictions, upsert_project)
 
@@ -65,6 +70,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", type=Path, default=Path("data"))
     p.add_argument("--name", default=None,
                    help="label used in the file name instead of the project id")
+
+    from whosaid.studio.updating import DEFAULT_RECIPE
+
+    p = sub.add_parser("train", help="continue training a model on the project's annotations "
+                                     "(update recipe; decision and metrics in the run directory)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--project", type=int, help="export this project's annotations (atomically, into "
+                                                    "WORKDIR/exports) and train on them")
+    source.add_argument("--annotations", type=Path,
+                        help="a Label Studio JSON export instead of a project (no server needed)")
+    p.add_argument("--model", type=Path, required=True, help="the model to continue from (the served one)")
+    p.add_argument("--config", type=Path, default=DEFAULT_RECIPE, help=f"update recipe (default {DEFAULT_RECIPE})")
+    p.add_argument("--workdir", type=Path, default=Path("runs") / "studio",
+                   help="exports, runs (updates/) and caches (default runs/studio)")
+    p.add_argument("--run-dir", type=Path, default=None,
+                   help="the run directory (default WORKDIR/updates/update-<UTC time>)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a recipe value, e.g. --set training.epochs=1 or update.new_weight=2")
+    p.add_argument("--polnear", default=None, help="PolNeAR root for the recipe's replay and dev data")
+
+    p = sub.add_parser("suggest", help="the K most uncertain tasks nobody has annotated or skipped")
+    p.add_argument("--project", type=int, required=True)
+    p.add_argument("-k", type=int, default=10, help="how many (default 10)")
+    p.add_argument("--model", type=Path, default=None,
+                   help="score the tasks with this model now (default: the uncertainty score of each "
+                        "task's latest prediction, as `whosaid serve` sets it)")
     return parser
 
 
@@ -119,8 +150,57 @@ def cmd_check(client: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(client: Any, args: argparse.Namespace) -> int:
+    import logging
+
+    from whosaid.studio.updating import new_run_name, run_update, summary, update_from_project, workdir_paths
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.project is not None:
+        decision = update_from_project(client, args.project, args.model, args.workdir, run_dir=args.run_dir,
+                                       recipe=args.config, overrides=args.overrides, polnear=args.polnear,
+                                       timeout=args.timeout)
+    else:
+        paths = workdir_paths(args.workdir)
+        run_dir = args.run_dir if args.run_dir is not None else paths["updates"] / new_run_name()
+        decision = run_update(args.model, args.annotations, run_dir, recipe=args.config, overrides=args.overrides,
+                              polnear=args.polnear, cache_dir=paths["cache"],
+                              source={"annotations": str(args.annotations)})
+    print(summary(decision), file=sys.stderr)
+    for reason in decision["reasons"]:
+        print(f"  {reason}", file=sys.stderr)
+    print(Path(decision["model"]).parent)
+    return 0
+
+
+def cmd_suggest(client: Any, args: argparse.Namespace) -> int:
+    from whosaid.studio.uncertainty import MEASURE, suggest_tasks
+
+    if args.k < 1:
+        raise StudioError("-k must be at least 1")
+    predictor = None
+    if args.model is not None:
+        from whosaid.inference.predictor import Predictor
+
+        predictor = Predictor.from_pretrained(args.model)
+    rows, unranked = suggest_tasks(client, args.project, args.k, predictor)
+    print(f"{len(rows)} most uncertain unannotated task(s) of project {args.project} "
+          f"(score: {MEASURE})" + (f"; {unranked} task(s) without a scored prediction not ranked "
+                                   "(connect `whosaid serve` or pass --model)" if unranked else ""),
+          file=sys.stderr)
+    print("task\tscore\tmodel_version\tid\ttext")
+    for r in rows:
+        print(f"{r['task']}\t{r['score']:.4f}\t{r['model_version'] or ''}\t{r['id'] or ''}\t{r['title']}")
+    return 0
+
+
 COMMANDS = {"project": cmd_project, "import": cmd_import, "predictions": cmd_predictions,
-            "export": cmd_export, "check": cmd_check}
+            "export": cmd_export, "check": cmd_check, "train": cmd_train, "suggest": cmd_suggest}
+
+
+def needs_server(args: argparse.Namespace) -> bool:
+    """Every command talks to Label Studio except `train --annotations FILE`."""
+    return not (args.command == "train" and args.project is None)
 
 
 def main(argv: list[str] | None = None,
@@ -128,6 +208,8 @@ def main(argv: list[str] | None = None,
     args = build_parser().parse_args(argv)
     conn: Connection | None = None
     try:
+        if not needs_server(args):
+            return COMMANDS[args.command](None, args)
         conn = resolve_connection(args)
         return COMMANDS[args.command](client_factory(conn), args)
     except KeyboardInterrupt:
