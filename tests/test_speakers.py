@@ -175,7 +175,7 @@ def test_no_speaker_and_empty_article():
 
 
 @pytest.mark.parametrize("component", ["titles", "aliases", "pronouns", "gender", "salience",
-                                       "relatives", "quotes", "descriptions", "appositives"])
+                                       "relatives", "first_person", "descriptions", "appositives"])
 def test_every_component_can_be_switched_off(component):
     text = "Sen. Ted Cruz spoke. He said the senator's plan was good. The senator left."
     opts = ResolverOptions().without(component)

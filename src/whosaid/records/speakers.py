@@ -512,7 +512,7 @@ _PROMINENT = {"trump": "donald", "clinton": "hillary", "obama": "barack", "sande
               "mcconnell": "mitch", "pelosi": "nancy", "reid": "harry", "comey": "james"}
 
 #: the components an ablation can switch off
-COMPONENTS = ("titles", "aliases", "pronouns", "gender", "salience", "relatives", "quotes",
+COMPONENTS = ("titles", "aliases", "pronouns", "gender", "salience", "relatives", "first_person",
               "descriptions", "appositives")
 
 
@@ -524,7 +524,7 @@ class ResolverOptions:
     gender: bool = True        # gender agreement for he/she
     salience: bool = True      # subject/speaker/frequency bonuses (else: recency only)
     relatives: bool = True     # who/which/that take the name before them
-    quotes: bool = True        # I/we inside a quotation -> the quotation's speaker
+    first_person: bool = True  # I/we: the quotation's speaker, a letter's signature, the author bio
     descriptions: bool = True  # definite descriptions -> descriptor / institution / salient person
     appositives: bool = True   # "X's running mate, Gov. Mike Pence" -> the appositive name
 
@@ -1849,7 +1849,7 @@ class _Resolver:
 
     def _first_person(self, tok: int, ai: int, contents, out, speakers) -> SpeakerResolution:
         t = self.toks[tok]
-        if not self.o.quotes:
+        if not self.o.first_person:
             return SpeakerResolution(None, "pronoun", "first-person")
         if not self.in_quote(t.start):
             if t.low in ("we", "us", "our", "ours", "ourselves") and self._after_header(tok):
