@@ -26,7 +26,6 @@ COMMANDS = {
     "export-onnx": ("whosaid.cli.export_onnx", "export a trained model to ONNX (optionally int8)"),
     "silver-eval": ("whosaid.cli.silver_eval", "quality of the silver labellers and a model on gold figure/stance data"),
     "speakers-eval": ("whosaid.cli.speakers_eval", "accuracy of the speaker entity on gold attributions"),
-    "speakers-eval": ("whosaid.cli.speakers_eval", "accuracy of the speaker entity on gold attributions"),
     "studio": ("whosaid.cli.studio", "Label Studio loop: project, import, predictions, export, train, suggest"),
     "serve": ("whosaid.cli.serve", "the model as a Label Studio ML backend"),
     "batch": ("whosaid.cli.batch", "attribution records for a large collection, on Ray"),
