@@ -215,12 +215,10 @@ def test_too_many_tasks_and_unknown_routes(http, monkeypatch):
 
 
 def test_internal_failure_is_a_json_500_without_traceback(service, caplog):
-    real = service.current.predictor
-
     class Broken:
-        schema, tokenizer, settings, layer_slices = real.schema, real.tokenizer, real.settings, real.layer_slices
+        schema = service.current.predictor.schema
 
-        def window_logits(self, windows, progress=False):
+        def token_probs(self, docs, progress=False):
             raise RuntimeError("boom /secret/path")
 
     service.current = dataclasses.replace(service.current, predictor=Broken())

@@ -128,20 +128,29 @@ class Predictor:
                 out[i] = logits[row, :len(windows[i].input_ids)]
         return out  # type: ignore[return-value]
 
-    def predict_documents(self, docs: Sequence[Document], progress: bool = False) -> list[Document]:
-        """Documents carrying predicted spans (with scores) and assembled attributions."""
+    def token_probs(self, docs: Sequence[Document], progress: bool = False):
+        """(tokenized documents, {layer: [tag probabilities per sub-token, one array per
+        document]}): the windows' softmax averaged onto each document's tokens, what the
+        decoder reads (and what `whosaid.studio.uncertainty` scores); None for a
+        document without tokens."""
         toks, windows = encode_documents(list(docs), self.schema, self.tokenizer, self.settings, with_labels=False)
         logits = self.window_logits(windows, progress=progress)
         per_doc: dict[int, list[int]] = {}
         for i, w in enumerate(windows):
             per_doc.setdefault(w.doc_index, []).append(i)
+        probs = {layer: [merge_window_probs(len(toks[d].input_ids), [windows[i] for i in per_doc[d]],
+                                            [_softmax(logits[i][:, sl]) for i in per_doc[d]])
+                         if per_doc.get(d) else None for d in range(len(toks))]
+                 for layer, sl in self.layer_slices.items()}
+        return toks, probs
+
+    def decode(self, toks, probs) -> list[Document]:
+        """Documents with spans, attributions and resolved speakers from `token_probs`' output."""
         spans: list[list[Span]] = [[] for _ in toks]
-        decodable = [d for d in range(len(toks)) if per_doc.get(d)]
-        for layer, sl in self.layer_slices.items():
-            probs = [merge_window_probs(len(toks[d].input_ids), [windows[i] for i in per_doc[d]],
-                                        [_softmax(logits[i][:, sl]) for i in per_doc[d]]) for d in decodable]
-            decoded = decode_layer_batch([toks[d] for d in decodable], probs, self.schema, layer, self.settings,
-                                         self.constrained)
+        for layer, layer_probs in probs.items():
+            decodable = [d for d in range(len(toks)) if layer_probs[d] is not None]
+            decoded = decode_layer_batch([toks[d] for d in decodable], [layer_probs[d] for d in decodable],
+                                         self.schema, layer, self.settings, self.constrained)
             for d, layer_spans in zip(decodable, decoded):
                 spans[d] += layer_spans
         results = []
@@ -155,6 +164,10 @@ class Predictor:
             # who speaks: each speaker resolved to the article's entity (records.speakers)
             results.append(resolve_document_speakers(predicted) if self.resolve_speakers else predicted)
         return results
+
+    def predict_documents(self, docs: Sequence[Document], progress: bool = False) -> list[Document]:
+        """Documents carrying predicted spans (with scores) and assembled attributions."""
+        return self.decode(*self.token_probs(docs, progress=progress))
 
     def predict(self, texts: Iterable[str | Document], progress: bool = False) -> list[ArticleRecord]:
         """Records for raw texts (ids "0", "1", ...) or documents."""

@@ -24,7 +24,6 @@ most uncertain tasks first.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -68,59 +67,13 @@ def article_uncertainty(layer_probs: dict[str, np.ndarray], fraction: float = TO
     return float(np.mean(scores)) if scores else 0.0
 
 
-def token_probs(predictor, docs: Sequence[Document], progress: bool = False):
-    """(tokenized documents, {layer: [tag probabilities per sub-token, per document]}):
-    the windows' softmax merged onto each document's tokens, exactly what the decoder
-    reads; None for a document without tokens."""
-    from whosaid.inference.predictor import _softmax
-    from whosaid.windows.decoding import merge_window_probs
-    from whosaid.windows.encoding import encode_documents
-
-    toks, windows = encode_documents(list(docs), predictor.schema, predictor.tokenizer, predictor.settings,
-                                     with_labels=False)
-    logits = predictor.window_logits(windows, progress=progress)
-    per_doc: dict[int, list[int]] = {}
-    for i, w in enumerate(windows):
-        per_doc.setdefault(w.doc_index, []).append(i)
-    probs = {layer: [merge_window_probs(len(toks[d].input_ids), [windows[i] for i in per_doc[d]],
-                                        [_softmax(logits[i][:, sl]) for i in per_doc[d]])
-                     if per_doc.get(d) else None for d in range(len(toks))]
-             for layer, sl in predictor.layer_slices.items()}
-    return toks, probs
-
-
-def decode(predictor, toks, probs) -> list[Document]:
-    """The documents `Predictor.predict_documents` returns, from `token_probs`' output."""
-    from whosaid.documents import Span
-    from whosaid.records.records import assemble_attributions
-    from whosaid.schema import ATTRIBUTION
-    from whosaid.windows.decoding import decode_layer_batch
-
-    spans: list[list[Span]] = [[] for _ in toks]
-    for layer, layer_probs in probs.items():
-        decodable = [d for d in range(len(toks)) if layer_probs[d] is not None]
-        decoded = decode_layer_batch([toks[d] for d in decodable], [layer_probs[d] for d in decodable],
-                                     predictor.schema, layer, predictor.settings, predictor.constrained)
-        for d, layer_spans in zip(decodable, decoded):
-            spans[d] += layer_spans
-    names = frozenset(predictor.schema.layer_names)
-    out = []
-    for tok, doc_spans in zip(toks, spans):
-        doc = tok.doc
-        attributions = assemble_attributions(doc.text, doc_spans) if ATTRIBUTION in predictor.schema.layers else []
-        out.append(replace(doc, spans=tuple(doc_spans), attributions=tuple(attributions), layers=names,
-                           provenance={l: "predicted" for l in predictor.schema.layer_names},
-                           metadata={**doc.metadata, "model_version": predictor.model_version}))
-    return out
-
-
 def predict_scored(predictor, docs: Sequence[Document], progress: bool = False) -> list[tuple[Document, float]]:
     """Predicted documents (as `Predictor.predict_documents` returns them) with their
     uncertainty: one forward pass serves both."""
     from whosaid.windows.decoding import _units
 
-    toks, probs = token_probs(predictor, docs, progress=progress)
-    predicted = decode(predictor, toks, probs)
+    toks, probs = predictor.token_probs(docs, progress=progress)
+    predicted = predictor.decode(toks, probs)
     out = []
     for i, doc in enumerate(predicted):
         rows = _units(toks[i], predictor.settings)[:, 0]  # the sub-token each decoding unit is read from
