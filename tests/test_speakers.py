@@ -204,3 +204,208 @@ def test_twenty_thousand_word_article_resolves_quickly():
     res = resolve_speakers(text, needles)
     assert time.process_time() - t0 < 5
     assert res.entity_of(0).text == "Ted Cruz" and res.entity_of(1) is None
+
+
+# ------------------------------------------------------------ records, Label Studio, overlays, eval
+
+from whosaid.documents import Document, EntityMention, Span  # noqa: E402
+from whosaid.records.records import article_record, assemble_attributions, resolve_document_speakers  # noqa: E402
+
+ARTICLE = ("Sen. Ted Cruz endorsed Donald Trump on Friday.\n\n"
+           "Cruz said he could not allow Hillary Clinton to win. The senator added that the choice "
+           "was clear. Officials said the vote was close.")
+
+
+def _doc(text: str = ARTICLE, doc_id: str = "a1") -> Document:
+    """Spans by hand (as a model would give them), attributions assembled."""
+    def at(part, nth=0):
+        hits = [m.start() for m in re.finditer(re.escape(part), text)]
+        return hits[nth], hits[nth] + len(part)
+
+    marks = [("SPEAKER", "Cruz", 1), ("CUE", "said", 0), ("CONTENT", "he could not allow Hillary Clinton to win", 0),
+             ("SPEAKER", "The senator", 0), ("CUE", "added", 0), ("CONTENT", "that the choice was clear", 0),
+             ("SPEAKER", "Officials", 0), ("CUE", "said", 1), ("CONTENT", "the vote was close", 0)]
+    spans = [Span("attribution", label, *at(part, nth), score=0.9) for label, part, nth in marks]
+    spans.append(Span("stance", "SUPPORT", *at("added"), score=0.8))
+    return Document(doc_id, text, spans=tuple(spans), attributions=tuple(assemble_attributions(text, spans)),
+                    layers=frozenset({"attribution", "figure", "stance"}))
+
+
+def test_records_carry_speaker_entity_and_the_speakers_table():
+    doc = resolve_document_speakers(_doc())
+    rec = article_record(doc).to_dict()
+    assert [None if a["speaker_entity"] is None else a["speaker_entity"]["text"] for a in rec["attributions"]] == [
+        "Ted Cruz", "Ted Cruz", None]
+    ent = rec["attributions"][0]["speaker_entity"]
+    assert ARTICLE[ent["start"]:ent["end"]] == "Ted Cruz"
+    (row,) = rec["speakers"]
+    assert row["entity"]["text"] == "Ted Cruz" and row["attributions"] == [0, 1]
+    assert {(m["text"], ARTICLE[m["start"]:m["end"]]) for m in row["mentions"]} >= {
+        ("Ted Cruz", "Ted Cruz"), ("Cruz", "Cruz"), ("The senator", "The senator")}
+
+
+def test_jsonl_output_has_the_fields_on_every_attribution_and_article():
+    import json
+
+    from whosaid.records.output import render
+
+    lines = render([resolve_document_speakers(_doc()), resolve_document_speakers(Document("a2", "Nothing was said."))],
+                   "jsonl").splitlines()
+    recs = [json.loads(line) for line in lines]
+    assert all("speakers" in r for r in recs) and recs[1]["speakers"] == []
+    assert all("speaker_entity" in a for r in recs for a in r["attributions"])
+
+
+def test_html_shows_who_said_what_grouped_by_speaker():
+    from whosaid.reports.html import render_html
+
+    page = render_html([resolve_document_speakers(_doc())])
+    who = re.search(r"<h3>Who said what</h3><table class=who>(.*?)</table>", page, re.S).group(1)
+    assert who.index("Ted Cruz") < who.index("no named speaker")
+    assert 'rowspan="2"' in who and "SUPPORT" in who
+    page = render_html([resolve_document_speakers(_doc(ARTICLE.replace("Ted Cruz", "<b>Ted</b> Cruz")))])
+    assert "<b>Ted</b>" not in page
+
+
+def test_label_studio_round_trip_of_entity():
+    from whosaid.readers.labelstudio_json import ENTITY_FIELD, parse_tasks, to_tasks
+
+    doc = resolve_document_speakers(_doc())
+    for as_predictions, provenance in ((True, "silver"), (False, "gold")):
+        tasks = to_tasks([doc], as_predictions=as_predictions)
+        item = tasks[0]["predictions" if as_predictions else "annotations"][0]
+        fields = [r for r in item["result"] if r["type"] == "textarea"]
+        speakers = {r["id"]: r for r in item["result"] if r["type"] == "labels" and r["value"]["labels"] == ["SPEAKER"]}
+        assert [f["from_name"] for f in fields] == [ENTITY_FIELD, ENTITY_FIELD]   # Cruz, The senator
+        assert all(f["id"] in speakers and f["value"]["text"] == ["Ted Cruz"] for f in fields)
+        (back,) = parse_tasks(tasks)
+        assert back.metadata["speaker_entities"] == provenance
+        assert [a.speaker_entity for a in back.attributions] == [a.speaker_entity for a in doc.attributions]
+        assert "speaker_entities" not in tasks[0]["data"]
+
+
+def test_label_studio_entity_typed_by_an_annotator():
+    from whosaid.errors import AnnotationError
+    from whosaid.readers.labelstudio_json import document_from_task
+
+    text = "Kiev says Russia has amassed troops. The Kremlin denies those claims."
+    result = [
+        {"id": "s1", "from_name": "attribution", "to_name": "text", "type": "labels",
+         "value": {"start": 0, "end": 4, "text": "Kiev", "labels": ["SPEAKER"]}},
+        {"id": "c1", "from_name": "attribution", "to_name": "text", "type": "labels",
+         "value": {"start": 5, "end": 9, "text": "says", "labels": ["CUE"]}},
+        {"id": "s2", "from_name": "attribution", "to_name": "text", "type": "labels",
+         "value": {"start": 37, "end": 48, "text": "The Kremlin", "labels": ["SPEAKER"]}},
+        {"id": "c2", "from_name": "attribution", "to_name": "text", "type": "labels",
+         "value": {"start": 49, "end": 55, "text": "denies", "labels": ["CUE"]}},
+        {"from_id": "s1", "to_id": "c1", "type": "relation", "direction": "right"},
+        {"from_id": "s2", "to_id": "c2", "type": "relation", "direction": "right"},
+        {"id": "s2", "from_name": "entity", "to_name": "text", "type": "textarea",
+         "value": {"start": 37, "end": 48, "text": ["the Kremlin"]}},
+        {"id": "s1", "from_name": "entity", "to_name": "text", "type": "textarea",
+         "value": {"start": 0, "end": 4, "text": ["Kiev"]}},
+    ]
+    task = {"id": 7, "data": {"text": text}, "annotations": [{"id": 1, "result": result}]}
+    doc = document_from_task(task)
+    assert [a.speaker_entity for a in doc.attributions] == [EntityMention("Kiev", 0, 4), EntityMention("the Kremlin")]
+    assert doc.metadata["speaker_entities"] == "gold"
+    for bad, message in (({"id": "c1"}, "SPEAKER"), ({"from_name": "note"}, "not known"),
+                         ({"value": {"text": ["a", "b"]}}, "at most one")):
+        broken = {**task, "annotations": [{"id": 1, "result": result[:-1] + [{**result[-1], **bad}]}]}
+        with pytest.raises(AnnotationError, match=message):
+            document_from_task(broken)
+    # no entity field at all: the entities are not decided
+    plain = {**task, "annotations": [{"id": 1, "result": result[:6]}]}
+    assert "speaker_entities" not in document_from_task(plain).metadata
+
+
+def _overlay(doc: Document, entities: list) -> dict:
+    from whosaid.readers.overlays import text_sha256
+
+    return {"file": f"dev/text/{doc.id}.txt", "sha256": text_sha256(doc.text), "annotator_file": f"{doc.id}_x.ann",
+            "layers": [], "spans": [], "entities": entities}
+
+
+def test_overlay_entities_are_gold_and_written_back(tmp_path):
+    from whosaid.readers.overlays import apply_overlay, write_overlay
+
+    doc = _doc()
+    doc = Document(doc.id, doc.text, spans=tuple(s for s in doc.spans if s.layer == "attribution"),
+                   attributions=tuple(replace_stance(a) for a in doc.attributions), layers=frozenset({"attribution"}),
+                   metadata={"split": "dev", "annotator_file": f"{doc.id}_x.ann"})
+    cruz = [a for a in doc.attributions][0].speakers[0]
+    officials = doc.attributions[2].speakers[0]
+    start = ARTICLE.index("Ted Cruz")
+    overlay = _overlay(doc, [{"speaker": [cruz.start, cruz.end], "entity": [start, start + 8]},
+                             {"speaker": [officials.start, officials.end], "entity": None},
+                             {"speaker": [0, 3], "entity": None}])
+    out = apply_overlay(doc, overlay)
+    assert out.metadata["speaker_entities"] == "gold" and out.metadata["overlay"]["entities_dropped"] == 1
+    assert [a.speaker_entity for a in out.attributions] == [EntityMention("Ted Cruz", start, start + 8), None, None]
+    written = write_overlay(out, tmp_path / "a1.json")
+    assert {tuple(e["speaker"]): e["entity"] for e in written["entities"]} == {
+        (cruz.start, cruz.end): [start, start + 8], (officials.start, officials.end): None,
+        (doc.attributions[1].speakers[0].start, doc.attributions[1].speakers[0].end): None}
+
+
+def replace_stance(a):
+    from dataclasses import replace
+
+    return replace(a, stance=None, stance_score=None)
+
+
+def _gold_export(tmp_path, entities: dict[str, str | None]):
+    """A Label Studio export of ARTICLE with the gold entities by speaker text."""
+    from dataclasses import replace
+
+    from whosaid.readers.labelstudio_json import write_export
+
+    doc = _doc()
+    gold = tuple(replace(a, speaker_entity=None if entities[ARTICLE[a.speaker.start:a.speaker.end]] is None
+                         else EntityMention(entities[ARTICLE[a.speaker.start:a.speaker.end]]))
+                 for a in doc.attributions)
+    doc = replace(doc, attributions=gold, metadata={"speaker_entities": "gold"})
+    return write_export([doc], tmp_path / "gold.json")
+
+
+def test_speakers_eval_on_a_tiny_hand_made_case(tmp_path):
+    import json
+
+    from whosaid.cli import main
+    from whosaid.evaluation.speakers import speakers_eval
+
+    path = _gold_export(tmp_path, {"Cruz": "Ted Cruz", "The senator": "Ted Cruz", "Officials": None})
+    result = speakers_eval(str(path), errors=5)
+    g = result["gold_spans"]
+    assert (g["n"], g["correct"]) == (3, 3)
+    assert {k: v["n"] for k, v in g["by_kind"].items()} == {"name": 1, "pronoun": 0, "description": 1, "none": 1}
+    # a gold entity the resolver misses, and a model that finds two of the three attributions
+    (tmp_path / "x").mkdir()
+    path = _gold_export(tmp_path / "x", {"Cruz": "Ted Cruz", "The senator": "Donald Trump", "Officials": None})
+
+    class FakePredictor:
+        resolve_speakers = True
+
+        def predict_documents(self, docs, progress=False):
+            from dataclasses import replace
+
+            return [replace(d, attributions=d.attributions[:2], metadata={}) for d in docs]
+
+    result = speakers_eval(str(path), predictor=FakePredictor(), model_name="fake", with_ablation=True, errors=5)
+    assert (result["gold_spans"]["correct"], result["gold_spans"]["n"]) == (2, 3)
+    assert result["gold_spans"]["errors"][0]["gold"] == "Donald Trump"
+    e2e = result["end_to_end"]
+    assert (e2e["gold"], e2e["matched"], e2e["correct"]) == (3, 2, 1)
+    assert e2e["by_kind"]["description"] == {"n": 1, "correct": 0, "accuracy": 0.0}
+    assert set(result["components"]) >= {"all", "without pronouns", "without aliases"}
+    out = tmp_path / "result.json"
+    assert main(["speakers-eval", "--data", str(path), "--output", str(out)]) == 0
+    assert json.loads(out.read_text())["gold_spans"]["n"] == 3
+
+
+def test_speakers_eval_refuses_data_without_gold_entities(tmp_path):
+    from whosaid.cli import main
+    from whosaid.readers.labelstudio_json import write_export
+
+    path = write_export([_doc()], tmp_path / "plain.json")
+    assert main(["speakers-eval", "--data", str(path)]) == 2

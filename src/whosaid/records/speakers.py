@@ -742,7 +742,7 @@ class _Resolver:
             # a title-case line: one short sentence whose longer words are capitalised
             caps = sum(t.cap for t in words)
             if len(words) >= 3 and len(ts) < 30 and ts[0].sent == ts[-1].sent and \
-                    (caps == len(words) or (ln == 0 and caps >= 0.75 * len(words))) and len(lines) > 1:
+                    (caps == len(words) or (ln == 0 and caps >= 0.85 * len(words))) and len(lines) > 1:
                 self.headline_lines.add(ln)
         self.sentence_initial = set()
         for i in self.sent_first:

@@ -5,8 +5,10 @@ so the text is cut at every span boundary into flat segments and each segment
 carries the classes of all spans covering it: the attribution layer is shown as
 background colour, FIGURE as an underline, a stance as a coloured outline plus a
 badge after its span. Each CUE gets the number of its attribution, which is also
-its row in the table below the text. Every piece of article text, id and metadata
-is escaped (`html.escape`): the page never runs what an article contains.
+its row in the table below the text. A "who said what" table groups the
+attributions by their speaker entity (the resolved speaker; unnamed speakers last),
+each with its stance and figures. Every piece of article text, id and metadata is
+escaped (`html.escape`): the page never runs what an article contains.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ h1{font-size:1.4rem} h2{font-size:1.15rem;margin-top:2.5rem;border-top:1px solid
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin-top:1rem}
 td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top;text-align:left}
 .conf{color:#888;font-size:.75rem}
+.who td.ent{font-weight:bold}
 """
 
 
@@ -122,13 +125,47 @@ def _table(doc: Document) -> str:
     return table
 
 
+def _who_said_what(doc: Document) -> str:
+    """Attributions grouped by speaker entity: each entity with its attributions'
+    numbers, how the speaker is written, stance and figures."""
+    record = article_record(doc)
+    if not record.attributions:
+        return ""
+    groups: list[tuple[str, str, list[int]]] = []   # (entity, mentions note, attribution indices)
+    seen: set[int] = set()
+    for sp in record.speakers:
+        idx = [i for i in sp.attributions if 0 <= i < len(record.attributions)]
+        seen.update(idx)
+        groups.append((sp.entity.text, f"{len(sp.mentions)} mention{'s' * (len(sp.mentions) != 1)}", idx))
+    by_text: dict[str, list[int]] = {}
+    for i, a in enumerate(record.attributions):   # entities not in the table (gold documents)
+        if i not in seen and a.speaker_entity is not None:
+            by_text.setdefault(a.speaker_entity.text, []).append(i)
+            seen.add(i)
+    groups += [(text, "", idx) for text, idx in by_text.items()]
+    rest = [i for i in range(len(record.attributions)) if i not in seen]
+    if rest:
+        groups.append(("", "", rest))
+    rows = ["<tr><th>who</th><th>#</th><th>speaker as written</th><th>stance</th><th>figures</th></tr>"]
+    for entity, note, idx in groups:
+        name = (f"{_e(entity)} <span class=conf>{_e(note)}</span>" if entity
+                else "<span class=meta>no named speaker</span>")
+        for k, i in enumerate(idx):
+            a = record.attributions[i]
+            stance = "&mdash;" if a.stance is None else _e(a.stance) + _conf(a.stance_probability)
+            first = f'<td class=ent rowspan="{len(idx)}">{name}</td>' if k == 0 else ""
+            rows.append(f"<tr>{first}<td>{i + 1}</td><td>{_record_cell([a.speaker])}</td>"
+                        f"<td>{stance}</td><td>{_record_cell(a.figures)}</td></tr>")
+    return "<h3>Who said what</h3><table class=who>" + "".join(rows) + "</table>"
+
+
 def _article(doc: Document) -> str:
     cue_numbers = {a.cue.key: i for i, a in enumerate(doc.attributions, 1) if a.cue is not None}
     meta = [f"{_e(k)}: {_e(doc.metadata[k])}" for k in ("date", "source", "model_version") if doc.metadata.get(k)]
     anchor = "a-" + hashlib.sha1(doc.id.encode()).hexdigest()[:10]
     return (f'<section id="{anchor}"><h2>{_e(doc.metadata.get("headline") or doc.id)}</h2>'
             f'<p class=meta>id: {_e(doc.id)}{" · " if meta else ""}{" · ".join(meta)}</p>'
-            f'<div class=text>{_segments(doc, cue_numbers)}</div>{_table(doc)}</section>')
+            f'<div class=text>{_segments(doc, cue_numbers)}</div>{_table(doc)}{_who_said_what(doc)}</section>')
 
 
 def render_html(docs: Sequence[Document], title: str | None = None) -> str:
