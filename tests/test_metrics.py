@@ -136,8 +136,10 @@ def test_gold_against_itself_is_perfect(schema):
     assert m["layers"]["attribution"]["micro"]["support"] == 6
     assert m["layers"]["attribution"]["SPEAKER"]["support"] == 2
     close(m["attributions"], 1.0, 1.0, 1.0, 2)
-    assert m["stance"] == {"accuracy": 1.0, "macro_f1": 1.0, "support": 2}
-    assert stance_on_gold_cues([g], [g]) == {"accuracy": 1.0, "macro_f1": 1.0, "support": 2}
+    assert m["stance"] == {"accuracy": 1.0, "macro_f1": 1.0, "support": 2,
+                           "confusion": {"NEUTRAL": {"NEUTRAL": 1}, "OPPOSE": {"OPPOSE": 1}}}
+    assert stance_on_gold_cues([g], [g]) == {"accuracy": 1.0, "macro_f1": 1.0, "support": 2,
+                                             "confusion": {"NEUTRAL": {"NEUTRAL": 1}, "OPPOSE": {"OPPOSE": 1}}}
 
 
 def test_output_is_plain_json_types(schema):
@@ -249,8 +251,9 @@ def test_empty_predictions_give_zero(schema):
                 for row in rows.values():
                     close(row, 0, 0, 0)
         close(m["attributions"], 0, 0, 0, 2)
-        assert m["stance"] == {"accuracy": 0.0, "macro_f1": 0.0, "support": 0}
-        assert stance_on_gold_cues([g], pred) == {"accuracy": 0.0, "macro_f1": 0.0, "support": 2}
+        assert m["stance"] == {"accuracy": 0.0, "macro_f1": 0.0, "support": 0, "confusion": {}}
+        assert stance_on_gold_cues([g], pred) == {"accuracy": 0.0, "macro_f1": 0.0, "support": 2,
+                                                  "confusion": {"NEUTRAL": {"NONE": 1}, "OPPOSE": {"NONE": 1}}}
     assert "attribution" in format_metrics(m)
 
 

@@ -36,6 +36,12 @@ class ModelSection:
     stride: int = 64
     label_all_subtokens: bool = True
     classifier_dropout: float = 0.1
+    #: "cue" (stance learnt and read on the cue) or "attribution" (spread over the cue and
+    #: contents in training, pooled over them per attribution when predicting).
+    stance_scope: str = "cue"
+    #: Layers whose tag loss is class-balanced (weights from the training windows'
+    #: tag counts, inverse frequency, capped), e.g. [stance].
+    balance_layers: list = field(default_factory=list)
 
 
 @dataclass
@@ -216,9 +222,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 def validate(cfg: Config, check_files: bool = True, polnear_override: str | None = None) -> None:
     m, t = cfg.model, cfg.training
     try:
-        EncodingSettings(m.window_length, m.stride, m.label_all_subtokens)
+        EncodingSettings(m.window_length, m.stride, m.label_all_subtokens, m.stance_scope)
     except WhosaidError as exc:
-        raise ConfigError(f"model.window_length / model.stride: {exc}") from None
+        raise ConfigError(f"model.window_length / model.stride / model.stance_scope: {exc}") from None
     if t.batch_size < 1 or t.learning_rate <= 0 or (t.epochs <= 0 and t.max_steps <= 0):
         raise ConfigError("training: batch_size >= 1, learning_rate > 0 and epochs or max_steps > 0 required")
     if not cfg.data.train:

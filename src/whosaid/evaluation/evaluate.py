@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from whosaid.errors import WhosaidError
+from whosaid.schema import STANCE
 from whosaid.inference import DEFAULT_BATCH_SIZE
 from whosaid.training.data import describe
 
@@ -34,7 +35,7 @@ def evaluate(model_dir: str | Path, source: str, *, split: str | None = None, po
              overlays: str | None = "data/polnear-gold", backend: str = "torch", quantize: bool = False,
              batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None, constrained: bool = True,
              stride: int | None = None, progress: bool = True) -> dict:
-    from whosaid.evaluation.metrics import compute_metrics
+    from whosaid.evaluation.metrics import compute_metrics, stance_of_given_attributions
     from whosaid.inference.predictor import Predictor
 
     predictor = Predictor.from_pretrained(model_dir, backend=backend, quantize=quantize, threads=threads,
@@ -46,6 +47,11 @@ def evaluate(model_dir: str | Path, source: str, *, split: str | None = None, po
     predicted = predictor.predict_documents(gold, progress=progress)
     seconds = time.time() - started
     metrics = compute_metrics(gold, predicted, predictor.schema)
+    if STANCE in predictor.schema.layers and "stance" in metrics:
+        with_stance = [d for d in gold if STANCE in d.layers and any(a.stance for a in d.attributions)]
+        if with_stance:
+            metrics["stance"]["on_gold_cues"] = stance_of_given_attributions(
+                with_stance, predictor.predict_stances(with_stance))
     words = sum(len(d.text.split()) for d in gold)
     metrics["data"] = {"source": str(source), "split": split, "gold_overlays": applied, **describe(gold)}
     metrics["model"] = {"path": str(model_dir), "backend": backend, "quantized": quantize,

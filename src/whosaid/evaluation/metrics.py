@@ -280,13 +280,34 @@ def _stance_scores(y_true: list[str], y_pred: list[str]) -> dict:
     """Accuracy and macro-F1 over the stance labels seen in gold or predictions;
     NO_STANCE only ever counts as a wrong prediction, never as a class."""
     if not y_true:
-        return {"accuracy": 0.0, "macro_f1": 0.0, "support": 0}
+        return {"accuracy": 0.0, "macro_f1": 0.0, "support": 0, "confusion": {}}
     from sklearn.metrics import f1_score
 
     labels = sorted((set(y_true) | set(y_pred)) - {NO_STANCE})
     accuracy = sum(t == p for t, p in zip(y_true, y_pred)) / len(y_true)
     macro = f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
-    return {"accuracy": float(accuracy), "macro_f1": float(macro), "support": len(y_true)}
+    confusion: dict[str, dict[str, int]] = {}
+    for t, p in zip(y_true, y_pred):
+        row = confusion.setdefault(t, {})
+        row[p] = row.get(p, 0) + 1
+    return {"accuracy": float(accuracy), "macro_f1": float(macro), "support": len(y_true),
+            "confusion": {t: dict(sorted(r.items())) for t, r in sorted(confusion.items())}}
+
+
+def stance_of_given_attributions(gold: Sequence[Document], judged: Sequence[Document]) -> dict:
+    """Stance scored on the gold attributions themselves: `judged` holds the same documents
+    and attributions (in the same order) with the stance a model gave each of them
+    (`Predictor.predict_stances`); an attribution it left without stance counts as wrong."""
+    y_true: list[str] = []
+    y_pred: list[str] = []
+    for g, j in zip(gold, judged):
+        if STANCE not in g.layers:
+            continue
+        for a, b in zip(g.attributions, j.attributions):
+            if a.stance is not None:
+                y_true.append(a.stance)
+                y_pred.append(b.stance if b.stance is not None else NO_STANCE)
+    return _stance_scores(y_true, y_pred)
 
 
 def _attribution_metrics(pairs: list[_Pair]) -> tuple[dict, dict]:
@@ -381,10 +402,17 @@ def format_metrics(metrics: dict) -> str:
     if a:
         lines += ["", f"attributions  P {a['precision']:.3f}  R {a['recall']:.3f}  F1 {a['f1']:.3f}"
                       f"  support {a['support']}"]
-    for key, title in (("stance", "stance (matched attributions)"),
-                       ("stance_on_gold_cues", "stance (at gold cues)")):
-        st = metrics.get(key)
+    stance = metrics.get("stance") or {}
+    for title, st in (("stance (matched attributions)", stance),
+                      ("stance (on gold attributions)", stance.get("on_gold_cues")),
+                      ("stance (at gold cues)", metrics.get("stance_on_gold_cues"))):
         if st:
             lines.append(f"{title}  accuracy {st['accuracy']:.3f}  macro-F1 {st['macro_f1']:.3f}"
                          f"  support {st['support']}")
+    if stance.get("confusion"):
+        lines += ["", "stance confusion (rows gold, columns predicted; matched attributions)"]
+        labels = sorted(set(stance["confusion"]) | {p for r in stance["confusion"].values() for p in r})
+        lines.append(f"{'':10s}" + "".join(f"{l:>10s}" for l in labels))
+        for g, row in stance["confusion"].items():
+            lines.append(f"{g:10s}" + "".join(f"{row.get(l, 0):>10d}" for l in labels))
     return "\n".join(lines).lstrip("\n") + "\n"

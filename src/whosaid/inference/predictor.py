@@ -21,9 +21,9 @@ from whosaid.errors import ModelLoadError, WhosaidError
 from whosaid.inference import DEFAULT_BATCH_SIZE
 from whosaid.records.records import (ArticleRecord, article_record, assemble_attributions,
                                      resolve_document_speakers)
-from whosaid.schema import ATTRIBUTION, Schema
+from whosaid.schema import ATTRIBUTION, STANCE, Schema
 from whosaid.windows.decoding import decode_layer_batch, merge_window_probs
-from whosaid.windows.encoding import EncodingSettings, Window, encode_documents
+from whosaid.windows.encoding import EncodingSettings, Window, encode_documents, stance_scope_spans
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
@@ -144,6 +144,49 @@ class Predictor:
                  for layer, sl in self.layer_slices.items()}
         return toks, probs
 
+    def _stance_mass(self, layer_probs: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Per token, the probability of each stance label (its B- and I- tags summed)."""
+        bio = self.schema.bio_labels(STANCE)
+        labels = [t[2:] for t in bio if t.startswith("B-")]
+        cols = [[i for i, t in enumerate(bio) if t[2:] == label and t != "O"] for label in labels]
+        return labels, np.stack([layer_probs[:, c].sum(-1) for c in cols], axis=-1)
+
+    def pool_stances(self, tok, layer_probs: np.ndarray | None, attributions, scope: str | None = None):
+        """`attributions` with the stance pooled over their tokens: the mean per-label stance
+        probability over the sub-tokens of the cue (`scope` "cue") or of the cue and contents
+        ("attribution"), renormalised over the labels; its argmax is the stance and its value
+        `stance_score`. The scope is the model's own unless given."""
+        scope = scope or self.settings.stance_scope
+        if layer_probs is None or not attributions:
+            return tuple(attributions)
+        labels, mass = self._stance_mass(layer_probs)
+        starts = np.array([s for s, _ in tok.offsets], dtype=np.int64)
+        ends = np.array([e for _, e in tok.offsets], dtype=np.int64)
+        out = []
+        for a in attributions:
+            parts = stance_scope_spans(a) if scope == "attribution" else tuple(a.cues)
+            idx = []
+            for part in parts:
+                lo = int(np.searchsorted(ends, part.start, side="right"))
+                hi = int(np.searchsorted(starts, part.end, side="left"))
+                idx.extend(range(lo, hi))
+            if not idx:
+                out.append(replace(a, stance=None, stance_score=None))
+                continue
+            p = mass[sorted(set(idx))].mean(0)
+            p = p / p.sum() if p.sum() > 0 else np.full(len(labels), 1.0 / len(labels))
+            best = int(p.argmax())
+            out.append(replace(a, stance=labels[best], stance_score=float(p[best])))
+        return tuple(out)
+
+    def predict_stances(self, docs: Sequence[Document], scope: str | None = None) -> list[Document]:
+        """`docs` with their own (e.g. gold) attributions and the stance the model gives each
+        of them: stance judged independently of finding the attribution."""
+        toks, probs = self.token_probs(docs)
+        stance_probs = probs.get(STANCE, [None] * len(toks))
+        return [replace(tok.doc, attributions=self.pool_stances(tok, p, tok.doc.attributions, scope))
+                for tok, p in zip(toks, stance_probs)]
+
     def decode(self, toks, probs) -> list[Document]:
         """Documents with spans, attributions and resolved speakers from `token_probs`' output."""
         spans: list[list[Span]] = [[] for _ in toks]
@@ -153,10 +196,21 @@ class Predictor:
                                          self.schema, layer, self.settings, self.constrained)
             for d, layer_spans in zip(decodable, decoded):
                 spans[d] += layer_spans
+        pooled = self.settings.stance_scope == "attribution" and STANCE in probs
         results = []
-        for tok, doc_spans in zip(toks, spans):
+        for d, (tok, doc_spans) in enumerate(zip(toks, spans)):
             doc = tok.doc
             attributions = assemble_attributions(doc.text, doc_spans) if ATTRIBUTION in self.schema.layers else []
+            if pooled:
+                # the stance decided over the whole attribution, written back on its cue(s)
+                attributions = self.pool_stances(tok, probs[STANCE][d], attributions)
+                on_cue: dict[tuple[int, int], Span] = {}
+                for a in attributions:
+                    for c in a.cues if a.stance else ():
+                        on_cue.setdefault((c.start, c.end), Span(STANCE, a.stance, c.start, c.end,
+                                                                 score=a.stance_score))
+                doc_spans = [s for s in doc_spans if s.layer != STANCE] + sorted(on_cue.values(),
+                                                                                 key=lambda s: (s.start, s.end))
             predicted = replace(doc, spans=tuple(doc_spans), attributions=tuple(attributions),
                                 layers=frozenset(self.schema.layer_names),
                                 provenance={l: "predicted" for l in self.schema.layer_names},

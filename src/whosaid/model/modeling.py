@@ -50,7 +50,8 @@ class WhosaidConfig(PretrainedConfig):
 
     def __init__(self, encoder_config: dict | None = None, schema: dict | None = None,
                  window_length: int = 256, stride: int = 64, label_all_subtokens: bool = True,
-                 classifier_dropout: float = 0.1, base_encoder: str | None = None, **kwargs):
+                 classifier_dropout: float = 0.1, base_encoder: str | None = None,
+                 stance_scope: str = "cue", layer_class_weights: dict | None = None, **kwargs):
         super().__init__(**kwargs)
         self.encoder_config = encoder_config or {}
         self.schema = schema or {}
@@ -59,6 +60,9 @@ class WhosaidConfig(PretrainedConfig):
         self.label_all_subtokens = label_all_subtokens
         self.classifier_dropout = classifier_dropout
         self.base_encoder = base_encoder
+        self.stance_scope = stance_scope
+        #: {layer: [weight per BIO tag]} for the cross-entropy of that layer (class balancing)
+        self.layer_class_weights = layer_class_weights or {}
 
     @property
     def whosaid_schema(self) -> Schema:
@@ -66,7 +70,7 @@ class WhosaidConfig(PretrainedConfig):
 
     @property
     def encoding(self) -> EncodingSettings:
-        return EncodingSettings(self.window_length, self.stride, self.label_all_subtokens)
+        return EncodingSettings(self.window_length, self.stride, self.label_all_subtokens, self.stance_scope)
 
     def build_encoder_config(self) -> PretrainedConfig:
         cfg = dict(self.encoder_config)
@@ -78,6 +82,7 @@ class WhosaidModel(PreTrainedModel):
 
     Loss: the sum over layers of token cross-entropy, each layer masked (-100) where
     a document does not annotate it; a layer with no labelled token in a batch adds 0.
+    `config.layer_class_weights` weights a layer's tags (balancing rare stance labels).
     `labels` has shape [batch, n_layers, seq]; `logits` is the concatenation of the
     layers' tag logits along the last axis (see `layer_slices`).
     """
@@ -125,6 +130,7 @@ class WhosaidModel(PreTrainedModel):
         config = WhosaidConfig(encoder_config=enc_dict, schema=schema.to_dict(),
                                window_length=settings.max_length, stride=settings.stride,
                                label_all_subtokens=settings.label_all_subtokens,
+                               stance_scope=settings.stance_scope,
                                classifier_dropout=classifier_dropout, base_encoder=str(encoder))
         return cls(config, encoder=enc)
 
@@ -145,12 +151,15 @@ class WhosaidModel(PreTrainedModel):
         loss = None
         if labels is not None:
             loss = hidden.new_zeros(())
-            for i, layer_logits in enumerate(logits):
+            weights = self.config.layer_class_weights or {}
+            for i, (layer, layer_logits) in enumerate(zip(self.heads, logits)):
                 target = labels[:, i, :]
                 if (target != IGNORE).any():
+                    w = weights.get(layer)
                     loss = loss + nn.functional.cross_entropy(
                         layer_logits.reshape(-1, layer_logits.shape[-1]).float(), target.reshape(-1),
-                        ignore_index=IGNORE)
+                        ignore_index=IGNORE,
+                        weight=None if w is None else torch.tensor(w, dtype=torch.float32, device=hidden.device))
         return TokenClassifierOutput(loss=loss, logits=torch.cat(logits, dim=-1))
 
 

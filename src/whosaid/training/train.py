@@ -60,6 +60,31 @@ def weighted_windows(windows: list, weight: float, rng: random.Random) -> list:
     return out
 
 
+def balanced_class_weights(records: list[dict], schema: Schema, layers: list[str],
+                           cap: float = 10.0) -> dict[str, list[float]]:
+    """Inverse-frequency tag weights for `layers`, from the labelled tokens of the training
+    windows: weight(tag) = n / (k * count(tag)), capped at `cap` for rare tags and
+    normalised so that the mean weight over tokens stays 1."""
+    out = {}
+    for layer in layers:
+        if layer not in schema.layer_names:
+            raise WhosaidError(f"model.balance_layers: unknown layer {layer!r}; the schema has {schema.layer_names}")
+        i = schema.layer_names.index(layer)
+        k = len(schema.bio_labels(layer))
+        counts = [0] * k
+        for r in records:
+            for t in r["labels"][i]:
+                if t != IGNORE:
+                    counts[t] += 1
+        n = sum(counts)
+        if not n:
+            continue
+        raw = [min(cap, n / (k * c)) if c else cap for c in counts]
+        mean = sum(w * c for w, c in zip(raw, counts)) / n
+        out[layer] = [round(w / mean, 4) for w in raw]
+    return out
+
+
 def flat_metrics(metrics: dict) -> dict[str, float]:
     """The scalar metrics logged at each evaluation and used for model selection."""
     out = {}
@@ -151,7 +176,8 @@ def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear:
         torch.set_num_threads(cfg.training.threads)
     set_seed(cfg.seed)
     schema = Schema.from_label_config(cfg.data.label_config)
-    settings = EncodingSettings(cfg.model.window_length, cfg.model.stride, cfg.model.label_all_subtokens)
+    settings = EncodingSettings(cfg.model.window_length, cfg.model.stride, cfg.model.label_all_subtokens,
+                                cfg.model.stance_scope)
     tokenizer = AutoTokenizer.from_pretrained(cfg.model.init_from or resolve_encoder(cfg.model.encoder))
 
     train_sources = load_sources(cfg, schema, "train", polnear)
@@ -182,10 +208,12 @@ def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear:
                                f"({model.config.whosaid_schema.layers}) than {cfg.data.label_config}")
         model.config.window_length, model.config.stride = settings.max_length, settings.stride
         model.config.label_all_subtokens = settings.label_all_subtokens
+        model.config.stance_scope = settings.stance_scope
     else:
         model = WhosaidModel.from_encoder(cfg.model.encoder, schema, settings, cfg.model.classifier_dropout,
                                           random_init=cfg.model.random_init,
                                           encoder_overrides=cfg.model.encoder_overrides)
+    model.config.layer_class_weights = balanced_class_weights(records, schema, cfg.model.balance_layers)
     has_dev = bool(dev_docs)
     strategy = ("steps" if cfg.training.eval_steps else "epoch") if has_dev else "no"
     args = _training_arguments(TrainingArguments, run_dir, cfg, strategy, has_dev)

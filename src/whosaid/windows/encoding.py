@@ -12,13 +12,14 @@ The way back (window probabilities -> spans) is `whosaid.windows.decoding`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from whosaid.documents import Document
+from whosaid.documents import Document, Span
 from whosaid.errors import WhosaidError
-from whosaid.schema import Schema
+from whosaid.schema import STANCE, Schema
 
 IGNORE = -100
+STANCE_SCOPES = ("cue", "attribution")
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,19 @@ class EncodingSettings:
     max_length: int = 256
     stride: int = 64
     label_all_subtokens: bool = True
+    #: Which tokens carry an attribution's stance: "cue" (the stance span sits on the cue,
+    #: as in the annotations) or "attribution" (training spreads the label over the cue and
+    #: the contents, and the stance of an attribution is pooled over those tokens, so it is
+    #: decided from what is said, not from the cue word alone).
+    stance_scope: str = "cue"
 
     def __post_init__(self):
         if self.max_length < 8:
             raise WhosaidError(f"max_length must be at least 8, got {self.max_length}")
         if not 0 <= self.stride < self.max_length - 2:
             raise WhosaidError(f"stride must be in [0, max_length - 2), got {self.stride}")
+        if self.stance_scope not in STANCE_SCOPES:
+            raise WhosaidError(f"stance_scope must be one of {STANCE_SCOPES}, got {self.stance_scope!r}")
 
 
 @dataclass
@@ -102,9 +110,36 @@ def token_tags(tok: TokenizedDocument, schema: Schema, layer: str) -> list[str]:
     return tags
 
 
+def stance_scope_spans(attribution) -> tuple[Span, ...]:
+    """The regions whose tokens carry an attribution's stance with `stance_scope: attribution`:
+    its cue(s) and content(s)."""
+    return tuple(attribution.cues) + tuple(attribution.contents)
+
+
+def attribution_stance_spans(doc: Document) -> list[Span]:
+    """Stance-layer training spans for `stance_scope: attribution`: each attribution's
+    stance label on its cue and content regions. A region shared with an earlier
+    attribution (a nested content segment) keeps the first label, so spans never overlap."""
+    out: list[Span] = []
+    taken: list[tuple[int, int]] = []
+    for a in doc.attributions:
+        if a.stance is None:
+            continue
+        for part in sorted(stance_scope_spans(a), key=lambda s: s.start):
+            if any(part.start < e and s < part.end for s, e in taken):
+                continue
+            taken.append((part.start, part.end))
+            out.append(Span(STANCE, a.stance, part.start, part.end))
+    return out
+
+
 def encode_document(tok: TokenizedDocument, doc_index: int, schema: Schema, tokenizer,
                     settings: EncodingSettings, with_labels: bool = True) -> list[Window]:
     """Cut a tokenized document into labelled windows."""
+    if with_labels and settings.stance_scope == "attribution" and STANCE in tok.doc.layers:
+        doc = tok.doc
+        spans = tuple(s for s in doc.spans if s.layer != STANCE) + tuple(attribution_stance_spans(doc))
+        tok = replace(tok, doc=replace(doc, spans=spans))
     cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
     first = tok.first_subtoken
     rows = None
