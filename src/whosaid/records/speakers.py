@@ -53,6 +53,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -722,8 +723,17 @@ class _Resolver:
         self.ent_keys: list[set[tuple[str, ...]]] = []
         self.ent_desc: list[dict[str, int]] = []     # descriptor -> last char offset seen
         self.ent_votes: list[dict[str, int]] = []
-        # per-entity mention history: (char offset, sentence, subject?)
-        self.history: list[list[tuple[int, int, bool]]] = []
+        # salience, per entity, updated in text order: last mention (pos, sentence,
+        # subject?), last one outside quotations, sentence of the last subject mention,
+        # number of mentions; and the mentions of the last sentences (a window)
+        self.last: list[tuple[int, int, bool] | None] = []
+        self.last_unquoted: list[tuple[int, int, bool] | None] = []
+        self.subject_sent: list[int] = []
+        self.subject_sent_unquoted: list[int] = []
+        self.n_mentions: list[int] = []
+        self.n_unquoted: list[int] = []
+        self.recent: deque[tuple[int, int]] = deque()      # (sentence, entity)
+        self.top_person: dict[str, tuple[int, int]] = {}   # gender -> (mentions, entity)
         self.trace: list | None = None
         self._subjects: dict[int, int | None] = {}
         self._lines: dict[int, list[int]] | None = None
@@ -1085,7 +1095,12 @@ class _Resolver:
         self.ent_keys.append(keys)
         self.ent_desc.append({})
         self.ent_votes.append({})
-        self.history.append([])
+        self.last.append(None)
+        self.last_unquoted.append(None)
+        self.subject_sent.append(-1)
+        self.subject_sent_unquoted.append(-1)
+        self.n_mentions.append(0)
+        self.n_unquoted.append(0)
         return len(self.entities) - 1
 
     @staticmethod
@@ -1115,16 +1130,27 @@ class _Resolver:
         # pass 1: full names (two words or more) are entities of their own; an
         # institution's name without its leading place ("Supreme Court" in "U.S.
         # Supreme Court") is the same institution
+        exact: dict[tuple[str, ...], int] = {}
+        by_ends: dict[tuple[str, str], list[int]] = {}       # (first, last) word -> entities
+        by_suffix: dict[tuple[str, ...], list[int]] = {}     # proper suffixes of institutions' names
         for nm in sorted((nm for nm in names if not nm.group and len(nm.toks) >= 2),
                          key=lambda nm: (-len(nm.toks), nm.start)):
             key = nm.toks
-            for e, keys in enumerate(self.ent_keys):
-                if any(self._same_full(key, k) or self._org_suffix(key, k) for k in keys if len(k) >= 2):
-                    nm.entity = e
-                    keys.add(key)
-                    break
-            else:
-                nm.entity = self._new_entity(nm)
+            e = exact.get(key)
+            if e is None:
+                for c in sorted(set(by_ends.get((key[0], key[-1]), ())) | set(by_suffix.get(key, ()))):
+                    if any(self._same_full(key, k) or self._org_suffix(key, k) for k in self.ent_keys[c] if len(k) >= 2):
+                        e = c
+                        break
+            if e is None:
+                e = self._new_entity(nm)
+            nm.entity = e
+            if key not in self.ent_keys[e] or key not in exact:
+                self.ent_keys[e].add(key)
+                exact.setdefault(key, e)
+                by_ends.setdefault((key[0], key[-1]), []).append(e)
+                for n in range(2, len(key)):
+                    by_suffix.setdefault(key[-n:], []).append(e)
         # pass 2: short names: surname / first name / honorific / acronym aliases
         self._index_full_names()
         by_key: dict[tuple[str, ...], list[int]] = {}
@@ -1155,8 +1181,12 @@ class _Resolver:
             if g:
                 self._genders[e].append(g)
         # types, genders, canonical mentions
+        by_entity: list[list[_Name]] = [[] for _ in self.entities]
+        for nm in names:
+            if nm.entity is not None:
+                by_entity[nm.entity].append(nm)
         for e, ent in enumerate(self.entities):
-            mine = [nm for nm in names if nm.entity == e]
+            mine = by_entity[e]
             types = [self._type_of(nm) for nm in mine]
             for t in ("org", "place", "person"):
                 if t in types:
@@ -1218,8 +1248,12 @@ class _Resolver:
                                 "".join(w[0] for w in ws if w not in ("the",))):
                         if len(acr) >= 2:
                             self._by_acronym.setdefault(acr, set()).add(e)
+        by_entity: list[list[_Name]] = [[] for _ in self.entities]
+        for nm in self.names:
+            if nm.entity is not None:
+                by_entity[nm.entity].append(nm)
         for e in range(len(self.entities)):
-            mine = [nm for nm in self.names if nm.entity == e]
+            mine = by_entity[e]
             body = [nm.start for nm in mine if self.toks[nm.first_tok].line != 0]
             self._first_start.append(min(body) if body else min(nm.start for nm in mine))
             self._count.append(len(mine))
@@ -1332,7 +1366,23 @@ class _Resolver:
         return None
 
     def _record(self, e: int, pos: int, sent: int, subject: bool) -> None:
-        self.history[e].append((pos, sent, subject, self.in_quote(pos, closed=True)))
+        """A mention of entity e (a name, or a pronoun or description resolved to it)."""
+        quoted = self.in_quote(pos, closed=True)
+        self.last[e] = (pos, sent, subject)
+        if subject:
+            self.subject_sent[e] = sent
+        if not quoted:
+            self.last_unquoted[e] = (pos, sent, subject)
+            if subject:
+                self.subject_sent_unquoted[e] = sent
+            self.n_unquoted[e] += 1
+        self.n_mentions[e] += 1
+        self.recent.append((sent, e))
+        ent = self.entities[e]
+        if ent.type == "person":
+            for g in ("m", "f"):
+                if ent.gender in (g, None) and self.n_mentions[e] > self.top_person.get(g, (0, -1))[0]:
+                    self.top_person[g] = (self.n_mentions[e], e)
 
     def _alone_on_line(self, nm: _Name) -> bool:
         """A name that is a whole line: a signature ("Ernie Helton."), not an antecedent."""
@@ -1596,28 +1646,32 @@ class _Resolver:
 
     def _candidates(self, pos: int, sent: int, types: tuple[str, ...], gender: str | None,
                     window: int = 6) -> list[tuple[float, int]]:
+        """Entities mentioned in the last `window` sentences, scored: recency in
+        sentences, subject of its sentence, the current speaker, frequency."""
         scored = []
         quoted = self.in_quote(pos, closed=True)
-        for e, hist in enumerate(self.history):
+        while self.recent and self.recent[0][0] < sent - window:
+            self.recent.popleft()
+        for e in dict.fromkeys(e for _, e in self.recent):
             ent = self.entities[e]
             if ent.type not in types:
                 continue
             if gender and self.o.gender and ent.gender not in (gender, None):
                 continue
-            before = [h for h in hist if h[0] < pos and (quoted or not h[3])]
-            if not before:
+            last = self.last[e] if quoted else self.last_unquoted[e]
+            if last is None or last[0] > pos:   # (a mention at pos: the same speaker resolved before)
                 continue
-            lp, ls, subj, _ = before[-1]
+            lp, ls, subj = last
             d = sent - ls
             if d > window:
                 continue
             score = -float(d)
             if self.o.salience:
-                if any(h[2] for h in before if h[1] == ls):
+                if (self.subject_sent if quoted else self.subject_sent_unquoted)[e] == ls:
                     score += 0.75
                 if e == self.last_speaker:
                     score += 0.6
-                score += 0.15 * math.log1p(len(before))
+                score += 0.15 * math.log1p((self.n_mentions if quoted else self.n_unquoted)[e])
                 if gender and self.o.gender and ent.gender is None:
                     score -= 0.3
                 if ent.type == "unknown" and "person" in types:
@@ -1638,12 +1692,7 @@ class _Resolver:
             if not self.o.salience:
                 return None
             # fall back to the most frequent fitting person mentioned so far
-            best = None
-            for e, hist in enumerate(self.history):
-                ent = self.entities[e]
-                n = sum(1 for h in hist if h[0] < t.start)
-                if n and ent.type == "person" and ent.gender in (gender, None) and (best is None or n > best[0]):
-                    best = (n, e)
+            best = self.top_person.get(gender)
             return best[1] if best else None
         return cands[0][1]
 
@@ -1778,8 +1827,8 @@ class _Resolver:
                 if nm.last_tok == k and fits(nm):
                     return nm.entity
         if self.last_speaker is not None and self.entities[self.last_speaker].type in types:
-            hist = [h for h in self.history[self.last_speaker] if h[0] < t.start]
-            if hist and t.sent - hist[-1][1] <= 2:
+            last = self.last[self.last_speaker]
+            if last is not None and last[0] < t.start and t.sent - last[1] <= 2:
                 return self.last_speaker
         if t.sent >= 1:
             subj = self.subject_of(t.sent - 1)
@@ -1901,10 +1950,10 @@ class _Resolver:
                 continue
             if ent.type == "unknown" and kind != "company":
                 continue
-            before = [h for h in self.history[e] if h[0] < pos]
-            if not before or sent - before[-1][1] > window:
+            last = self.last[e]
+            if last is None or last[0] >= pos or sent - last[1] > window:
                 continue
-            sc = (len(wanted & {w for kk in self.ent_keys[e] for w in kk}), before[-1][0])
+            sc = (len(wanted & {w for kk in self.ent_keys[e] for w in kk}), last[0])
             if best is None or sc > best[0]:
                 best = (sc, e)
         return None if best is None else best[1]
@@ -1969,8 +2018,10 @@ class _Resolver:
         wanted = {_TITLE_WORDS.get(w, w) for w in all_words} - {"the", "this", "that"}
 
         def recency(e: int) -> tuple:
-            before = [h[0] for h in self.history[e] if h[0] < pos]
-            return (1, max(before)) if before else (0, -min(m.start for m in self.entities[e].mentions))
+            last = self.last[e]
+            if last is not None and last[0] < pos:
+                return (1, last[0])
+            return (0, -min(m.start for m in self.entities[e].mentions))
 
         if head in _ORG_ROLES:
             # an institution whose name contains the head word ("the alliance", "the fund")
@@ -2018,8 +2069,9 @@ class _Resolver:
         for e, ent in enumerate(self.entities):
             if ent.type != "person" or (gender and ent.gender not in (gender, None)):
                 continue
-            before = [h[0] for h in self.history[e] if h[0] < pos]
-            sc = (len(ent.mentions) + 2 * len(before), max(before) if before else -1)
+            last = self.last[e]
+            seen = last is not None and last[0] < pos
+            sc = (len(ent.mentions) + 2 * (self.n_mentions[e] if seen else 0), last[0] if seen else -1)
             if best is None or sc > best[0]:
                 best = (sc, e)
         if best is not None:
