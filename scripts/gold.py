@@ -7,7 +7,7 @@ An annotator works on one whole article at a time:
     python scripts/gold.py write NAME decisions.json       # decisions -> overlay file
     python scripts/gold.py write NAME decisions.json --second   # the independent second annotation
     python scripts/gold.py diff NAME                       # first vs second annotation
-    python scripts/gold.py validate                        # check every gold file
+    python scripts/gold.py validate                        # check every gold file (whosaid check-gold)
     python scripts/gold.py agreement                       # per-batch agreement table
 
 decisions.json (written by the annotator; offsets are found from the quoted text):
@@ -48,11 +48,21 @@ def _polnear_root() -> Path:
     sys.exit("PolNeAR not found at ../shared/polnear")
 
 
+def sha256(text: str) -> str:
+    from whosaid.readers.overlays import text_sha256
+
+    return text_sha256(text)
+
+
+def _write_json(path: Path, obj) -> None:
+    from whosaid.files import write_json_atomic
+
+    write_json_atomic(path, obj, indent=1)  # indent=1: the layout of the project's overlay files
+
+
 def _read(split: str, name: str):
-    try:
-        from whosaid.readers.polnear import read_polnear
-    except ImportError:
-        from whosaid.polnear import read_polnear
+    from whosaid.readers.polnear import read_polnear
+
     return read_polnear(_polnear_root(), split, names=[name])[0]
 
 
@@ -61,17 +71,6 @@ def _split_of(name: str) -> str:
         if (_polnear_root() / split / "text" / f"{name}.txt").exists():
             return split
     sys.exit(f"no PolNeAR article {name!r} in train or dev")
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
 
 
 # --- selection -----------------------------------------------------------------------
@@ -331,49 +330,11 @@ def cmd_agreement(args) -> None:
 
 # --- validate -------------------------------------------------------------------------
 
-def validate_file(path: Path) -> list[str]:
-    o = _load(path)
-    split = o["file"].split("/")[0]
-    name = Path(o["file"]).stem
-    doc = _read(split, name)
-    text, errs = doc.text, []
-    if sha256(text) != o["sha256"]:
-        errs.append("sha256 of the article text differs")
-    for s in o["spans"]:
-        if not (0 <= s["start"] < s["end"] <= len(text)):
-            errs.append(f"span {s} outside the text")
-    figs = sorted((s["start"], s["end"]) for s in o["spans"] if s["layer"] == "figure")
-    errs += [f"overlapping figures at {a} and {b}" for a, b in zip(figs, figs[1:]) if b[0] < a[1]]
-    stance: dict[tuple, set] = {}
-    for s in o["spans"]:
-        if s["layer"] == "stance":
-            stance.setdefault((s["start"], s["end"]), set()).add(s["label"])
-    for i, a in enumerate(doc.attributions, 1):
-        labels = set().union(*(stance.get((c.start, c.end), set()) for c in a.cues))
-        if len(labels) != 1:
-            errs.append(f"attribution #{i}: {len(labels)} stances on its cue ({sorted(labels)})")
-    if "entities" in o:
-        speakers = {(a.speakers[0].start, a.speakers[0].end) for a in doc.attributions if a.speakers}
-        for e in o["entities"]:
-            if tuple(e["speaker"]) not in speakers:
-                errs.append(f"entity for {e['speaker']}, which is no speaker")
-            if e["entity"] is not None and not (0 <= e["entity"][0] < e["entity"][1] <= len(text)):
-                errs.append(f"entity {e['entity']} outside the text")
-        missing = speakers - {tuple(e["speaker"]) for e in o["entities"]}
-        if missing:
-            errs.append(f"{len(missing)} speakers without an entity decision")
-    return errs
-
-
 def cmd_validate(args) -> None:
-    bad = 0
-    files = sorted(GOLD.rglob("*.json")) + sorted(SECOND.rglob("*.json"))
-    for p in files:
-        for e in validate_file(p):
-            bad += 1
-            print(f"{p.relative_to(ROOT)}: {e}")
-    print(f"{len(files)} files, {bad} problems")
-    sys.exit(1 if bad else 0)
+    """The project's validator (`whosaid check-gold`) on the gold and the second annotations."""
+    from whosaid.cli.check_gold import main as check_gold
+
+    sys.exit(check_gold([str(GOLD), str(SECOND), "--polnear", str(_polnear_root())]))
 
 
 def main() -> None:
