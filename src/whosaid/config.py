@@ -59,6 +59,12 @@ class SourceSection:
     overlays: str = "data/polnear-gold"
     #: Read only the first N documents (sorted by name), for quick runs.
     limit: int | None = None
+    #: Keep a fixed fraction (0 < f <= 1) of the documents, the same on every run and
+    #: machine and balanced across publishers: per publisher (metadata "publisher", else
+    #: the name before its first "_"), the round(f * n) (at least one) documents whose
+    #: names have the lowest SHA-256 (`whosaid.training.data.sample_documents`).
+    #: Applied before `limit`.
+    sample: float | None = None
     #: Keep only documents that carry gold annotations of these layers (e.g. [stance]).
     require_gold: list = field(default_factory=list)
 
@@ -236,6 +242,8 @@ def validate(cfg: Config, check_files: bool = True, polnear_override: str | None
                 raise ConfigError(f"{key}: give exactly one of path or polnear")
             if src.weight <= 0:
                 raise ConfigError(f"{key}.weight must be > 0")
+            if src.sample is not None and not 0 < src.sample <= 1:
+                raise ConfigError(f"{key}.sample must be in (0, 1], got {src.sample}")
             bad = [l for l in src.silver if l not in SILVER_LAYERS]
             if bad:
                 raise ConfigError(f"{key}.silver: unknown silver layer(s) {bad}; known: {list(SILVER_LAYERS)}")

@@ -20,6 +20,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 COMMANDS = {
     "train": ("whosaid.cli.train", "train a model from a YAML config"),
     "evaluate": ("whosaid.cli.evaluate", "span-level metrics of a model on annotated data"),
+    "span-errors": ("whosaid.cli.span_errors", "error analysis of one span label (boundaries, splits, misses)"),
     "predict": ("whosaid.cli.predict", "attribution records for articles"),
     "stats": ("whosaid.cli.stats", "corpus statistics of any data source"),
     "compare": ("whosaid.cli.compare", "side-by-side metrics of several runs"),

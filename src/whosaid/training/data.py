@@ -31,6 +31,8 @@ def load_configured_source(src: SourceSection, cfg: Config, schema: Schema,
         docs = load_source(cfg.polnear_root(polnear_override) / src.polnear, schema)
     else:
         docs = load_source(src.path, schema)
+    if src.sample is not None:
+        docs = sample_documents(docs, src.sample)
     docs = sorted(docs, key=lambda d: d.id) if src.limit is not None else docs
     if src.limit is not None:
         docs = docs[:src.limit]
@@ -46,6 +48,24 @@ def load_configured_source(src: SourceSection, cfg: Config, schema: Schema,
     if src.require_gold:
         docs = [d for d in docs if all(d.provenance.get(l) == "gold" for l in src.require_gold)]
     return LoadedSource(source_name(src), docs, src.weight, describe(docs) | {"gold_overlays": overlay_count})
+
+
+def sample_documents(docs: list[Document], fraction: float) -> list[Document]:
+    """A fixed fraction of `docs` (config `sample`), in their order: per publisher
+    (metadata "publisher", else the id before its first "_"), the round(fraction * n) (at least one)
+    documents whose ids have the lowest SHA-256. Deterministic (no seed, no file order)
+    and balanced: a sorted-by-name prefix of PolNeAR would hold one or two publishers."""
+    import hashlib
+
+    groups: dict[str, list[Document]] = {}
+    for d in docs:
+        publisher = d.metadata.get("publisher") or d.id.split("_", 1)[0]
+        groups.setdefault(str(publisher), []).append(d)
+    kept: set[int] = set()
+    for members in groups.values():
+        ranked = sorted(members, key=lambda d: (hashlib.sha256(d.id.encode("utf-8")).hexdigest(), d.id))
+        kept.update(id(d) for d in ranked[:max(1, round(fraction * len(members)))])
+    return [d for d in docs if id(d) in kept]
 
 
 def describe(docs: list[Document]) -> dict:
