@@ -87,6 +87,16 @@ def server_env(data_dir: Path, base: dict | None = None) -> dict:
         "SENTRY_DSN": "",
         "FRONTEND_SENTRY_DSN": "",
         "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
+        # A model server (`whosaid serve`) on 127.0.0.1 may be connected: Label Studio refuses
+        # local and private addresses for model servers (ML_BLOCK_LOCAL_IP) and for the webhook
+        # it creates with the connection (the default banned subnets). A loaded machine gets
+        # more than the default 1 s for the model server's health check and 3 s for setup.
+        "ML_BLOCK_LOCAL_IP": "false",
+        "USE_DEFAULT_BANNED_SUBNETS": "false",
+        "ML_CONNECTION_TIMEOUT": "10",
+        "ML_TIMEOUT_HEALTH": "20",
+        "ML_TIMEOUT_SETUP": "30",
+        "ML_TIMEOUT_PREDICT": "300",
     })
     # Credentials of some other server must not leak into this one's child process.
     env.pop("LABEL_STUDIO_API_KEY", None)

@@ -219,3 +219,143 @@ def test_missing_project_is_a_clean_error(studio_env, capsys, tmp_path):
                                 capsys, studio_env.token)
     assert code == 1 and out == "" and "project 999999 not found" in err
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ the live loop: `whosaid serve`
+
+
+@dataclasses.dataclass
+class ModelServer:
+    url: str
+    secret: str = dataclasses.field(repr=False)
+    workdir: Path
+    process: subprocess.Popen
+    log: Path
+
+    def get(self, path: str) -> dict:
+        import httpx
+
+        r = httpx.get(self.url + path, headers={"Authorization": f"Bearer {self.secret}"}, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+
+def start_model_server(model: Path, workdir: Path, recipe: Path, ls, timeout: float = 300.0) -> ModelServer:
+    """`whosaid serve` in its own process, with a shared secret, exporting from `ls`."""
+    import secrets
+    import time
+
+    import httpx
+
+    port = _server_module().free_port()
+    secret = secrets.token_hex(12)
+    env = {**os.environ, "LABEL_STUDIO_URL": ls.url, "LABEL_STUDIO_API_KEY": ls.token, "WHOSAID_SERVE_TOKEN": secret}
+    log = workdir.parent / "model-server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "whosaid", "serve", "--model", str(model),
+                                    "--port", str(port), "--workdir", str(workdir), "--config", str(recipe)],
+                                   cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    server = ModelServer(f"http://127.0.0.1:{port}", secret, workdir, process, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"whosaid serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            server.get("/health")
+            return server
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    _server_module().stop_process(process)
+    raise TimeoutError(f"whosaid serve did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def tiny_update_recipe(path: Path) -> Path:
+    """The update recipe at test size: 2 steps on the new annotations plus the seed article as
+    replay, dev = the seed article; the gate is opened wide (the test is about the loop)."""
+    path.write_text(yaml.safe_dump({
+        "name": "update", "seed": 3,
+        "model": {"init_from": "replaced-by-the-served-model", "window_length": 64, "stride": 16},
+        "data": {"label_config": str(REPO / "data" / "label-config.xml"),
+                 "train": [{"path": str(SEED_GOLD), "weight": 0.5}], "dev": [{"path": str(SEED_GOLD)}]},
+        "training": {"max_steps": 2, "batch_size": 4, "learning_rate": 1.0e-3, "logging_steps": 1},
+        "decoding": {"batch_size": 8},
+        "update": {"dev_tolerance": 1.0, "heldout_tolerance": 1.0},
+    }))
+    return path
+
+
+def test_model_server_loop(studio_env, capsys, tmp_path):
+    """Connect `whosaid serve` to a project; Label Studio asks it for pre-annotations when a
+    task is opened; an annotation; "Start Training"; the new version is served and appears
+    on new predictions; `studio suggest` ranks by the served scores."""
+    import time
+
+    from label_studio_sdk import LabelStudio
+
+    from tiny_models import build_tiny_model
+    from whosaid.readers.labelstudio_json import document_from_task
+
+    token = studio_env.token
+    model = build_tiny_model(tmp_path / "seed-run" / "model")
+    workdir = tmp_path / "studio"
+    server = start_model_server(model, workdir, tiny_update_recipe(tmp_path / "update.yaml"), studio_env)
+    try:
+        code, out, _ = run_studio(["project", "--title", "whosaid model server"], capsys, token)
+        assert code == 0
+        project = int(out)
+        assert run_studio(["import", "--project", str(project), str(SEED)], capsys, token)[:2] == (0, "1")
+        client = LabelStudio(base_url=studio_env.url, api_key=token)
+        # connect the model (Label Studio checks /health and /setup, with basic auth)
+        ml = client.ml.create(project=project, url=server.url, title="whosaid", auth_method="BASIC_AUTH",
+                              basic_auth_user="label-studio", basic_auth_pass=server.secret)
+        v1 = server.get("/health")["model_version"]
+
+        # an annotator opens the task: Label Studio asks the model server for predictions
+        (task,) = client.tasks.list(project=project)
+        client.tasks.get(id=str(task.id))
+        (task,) = client.tasks.list(project=project, fields="all")
+        (pred,) = task.predictions
+        assert pred.model_version == v1 and 0 < pred.score <= 1
+        regions = [r for r in pred.result if r["type"] == "labels"]
+        schema = Schema.from_label_config(REPO / "data" / "label-config.xml")
+        assert regions and {r["from_name"] for r in regions} <= set(schema.layers)
+        doc = document_from_task({"data": {"text": task.data["text"]}, "predictions": [{"result": pred.result}]},
+                                 schema, index=0)
+        assert {s.key for s in doc.spans} == {(r["from_name"], r["value"]["labels"][0], r["value"]["start"],
+                                              r["value"]["end"]) for r in regions}
+
+        # the annotator's annotation, then "Start Training" (Label Studio -> /webhook START_TRAINING)
+        client.annotations.create(id=task.id, result=to_tasks([gold_document()])[0]["annotations"][0]["result"])
+        client.ml.train(id=ml.id)
+        deadline = time.monotonic() + 900
+        while True:
+            job = server.get("/health")["training"]
+            if job is not None and job["state"] != "running":
+                break
+            assert time.monotonic() < deadline, "the update did not finish"
+            assert server.process.poll() is None, server.log.read_text()[-3000:]
+            time.sleep(1)
+        assert job["state"] == "accepted", (job, server.log.read_text()[-3000:])
+        v2 = server.get("/health")["model_version"]
+        assert v2 == job["job"] != v1
+        decision = json.loads((workdir / "updates" / v2 / "decision.json").read_text())
+        assert decision["accepted"] and decision["source"]["project"] == project
+        assert decision["annotated_tasks"] == 1
+        assert len(list((workdir / "exports").glob(f"labelstudio-{project}-*.json"))) == 1
+        assert token.encode() not in (workdir / "updates" / f"{v2}.log").read_bytes()
+
+        # a new task gets the new version's predictions
+        client.projects.import_tasks(id=project, request=[{"data": {"text": "The mayor said the budget "
+                                                                             "would grow by 4 percent."}}])
+        (new,) = [t for t in client.tasks.list(project=project) if t.id != task.id]
+        client.tasks.get(id=str(new.id))
+        (new,) = [t for t in client.tasks.list(project=project, fields="all") if t.id == new.id]
+        assert [p.model_version for p in new.predictions] == [v2]
+
+        # the annotated task is not suggested; the new one is, with its served score
+        code, out, err = run_studio(["suggest", "--project", str(project), "-k", "5"], capsys, token)
+        assert code == 0, err
+        (row,) = out.splitlines()[1:]
+        assert row.split("\t")[:3] == [str(new.id), f"{new.predictions[0].score:.4f}", v2]
+    finally:
+        _server_module().stop_process(server.process)
