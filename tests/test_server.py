@@ -422,20 +422,38 @@ def test_recipe_loading(tmp_path, repo_root, tiny_model):
     assert cfg.model.init_from == str(tiny_model) and u.dev_tolerance == 0.01
 
 
-def test_run_update_end_to_end(tmp_path, repo_root, tiny_model, seed_doc, capsys):
-    """`whosaid studio train --annotations`: split, train, evaluate both, decide, log."""
-    from whosaid.cli import studio as studio_cli
+class ExportClient:
+    """The slice of label-studio-sdk an export uses: a project and one ready JSON export."""
 
-    export = write_export(copies(seed_doc, 6), tmp_path / "export.json")
+    def __init__(self, label_config: str, export: bytes):
+        ready = lambda **kw: SimpleNamespace(id=3, status="completed")  # noqa: E731
+        self.projects = SimpleNamespace(
+            get=lambda id: SimpleNamespace(id=id, label_config=label_config),
+            exports=SimpleNamespace(create=ready, get=ready, download=lambda **kw: iter([export])))
+
+
+def test_train_from_project_end_to_end(tmp_path, repo_root, tiny_model, seed_doc, label_config, capsys,
+                                       monkeypatch):
+    """`whosaid studio train --project`: export (atomic, into WORKDIR/exports), split, train,
+    evaluate both models, decide, log."""
+    from whosaid.cli import studio as studio_cli
+    from whosaid.readers.labelstudio_json import to_tasks
+
+    monkeypatch.setenv("LABEL_STUDIO_URL", "http://ls.invalid")
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "token-not-printed")
+    client = ExportClient(label_config, json.dumps(to_tasks(copies(seed_doc, 6))).encode())
     recipe = tiny_recipe(tmp_path, repo_root)
-    run_dir = tmp_path / "work" / "updates" / "update-test"
-    code = studio_cli.main(["train", "--annotations", str(export), "--model", str(tiny_model),
-                            "--config", str(recipe), "--run-dir", str(run_dir), "--workdir", str(tmp_path / "work")])
+    work = tmp_path / "work"
+    run_dir = work / "updates" / "update-test"
+    code = studio_cli.main(["train", "--project", "7", "--model", str(tiny_model), "--config", str(recipe),
+                            "--run-dir", str(run_dir), "--workdir", str(work)], client_factory=lambda conn: client)
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert out.strip() == str(run_dir)
+    assert out.strip() == str(run_dir) and "token-not-printed" not in out + err
+    (export,) = (work / "exports").glob("labelstudio-7-*.json")
     decision = json.loads((run_dir / "decision.json").read_text())
     assert decision["version"] == "update-test" and isinstance(decision["accepted"], bool)
+    assert decision["source"] == {"project": 7, "export": export.name}
     assert decision["annotated_tasks"] == 6
     assert decision["train_tasks"] + len(decision["heldout_tasks"]) == 6
     assert set(decision["timings_s"]) == {"prepare_s", "train_s", "evaluate_s", "total_s"}
@@ -450,8 +468,8 @@ def test_run_update_end_to_end(tmp_path, repo_root, tiny_model, seed_doc, capsys
     assert logged["version"] == "update-test"
     assert ("accepted" if decision["accepted"] else "rejected") in err
     # the base model's dev metrics were cached for the next update
-    assert len(list((tmp_path / "work" / "cache").glob("dev-metrics-*.json"))) == 1
-    # a run directory is never reused
+    assert len(list((work / "cache").glob("dev-metrics-*.json"))) == 1
+    # a run directory is never reused (no server needed with --annotations)
     code = studio_cli.main(["train", "--annotations", str(export), "--model", str(tiny_model),
                             "--config", str(recipe), "--run-dir", str(run_dir)])
     assert code == 1 and "not empty" in capsys.readouterr().err
