@@ -3,7 +3,9 @@
 Data flows one way: readers -> documents -> windows -> model -> predicted spans ->
 attribution records -> metrics and reports (one subpackage each; `cli` holds the
 commands). Importing `whosaid` does not import torch; `whosaid.Predictor` loads it
-on first use.
+on first use. It does let transformers' `AutoConfig` / `AutoModel` and `pipeline`
+know whosaid models, by a hook that registers them when transformers loads those
+(`whosaid.integrations.transformers_auto`).
 """
 
 from whosaid.documents import Attribution, Document, Span
@@ -22,6 +24,10 @@ __all__ = [
     "WhosaidError",
 ]
 __version__ = "0.1.0"
+
+from whosaid.integrations.transformers_auto import install as _install_transformers_hooks  # noqa: E402
+
+_install_transformers_hooks()
 
 
 def __getattr__(name: str):
