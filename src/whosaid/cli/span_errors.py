@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             return fail(f"{args.data}: no document annotates the layer {args.layer!r}")
         predicted = predictor.predict_documents(gold, progress=True)
         result = span_errors(gold, predicted, layer=args.layer, label=args.label, cue_label=cue,
-                             seams=window_seams(gold, predictor.tokenizer, predictor.settings),
+                             seams=window_seams(gold, predictor.tokenizer, predictor.settings, predictor.schema),
                              examples=args.examples)
     except WhosaidError as exc:
         return fail(exc)

@@ -281,24 +281,23 @@ def span_cases(gold: Document, predicted: Document, *, layer: str = ATTRIBUTION,
 # ------------------------------------------------------------------ window seams
 
 
-def window_seams(docs: Sequence[Document], tokenizer, settings) -> dict[str, list[int]]:
-    """Character offsets where a model window starts or ends inside each document (the
-    windows `whosaid.windows.encoding.window_bounds` cuts with the given settings, as the
-    Predictor does), by document id."""
-    from whosaid.windows.encoding import tokenize_document, window_bounds
+def window_seams(docs: Sequence[Document], tokenizer, settings, schema=None) -> dict[str, list[int]]:
+    """Character offsets where a model window starts or ends inside each document, by
+    document id: the windows the Predictor runs (`whosaid.windows.encoding.encode_documents`
+    with the model's tokenizer and settings, cut by `window_bounds`)."""
+    from whosaid.schema import Schema
+    from whosaid.windows.encoding import encode_documents
 
-    out = {}
-    for doc in docs:
-        tok = tokenize_document(doc, tokenizer)
-        n = len(tok.offsets)
-        edges = set()
-        for s, e in window_bounds(n, settings):
-            if s > 0:
-                edges.add(tok.offsets[s][0])
-            if e < n:
-                edges.add(tok.offsets[e - 1][1])
-        out[doc.id] = sorted(edges)
-    return out
+    toks, windows = encode_documents(list(docs), schema or Schema.default(), tokenizer, settings,
+                                     with_labels=False)
+    edges: dict[int, set[int]] = {i: set() for i in range(len(toks))}
+    for w in windows:
+        offsets = toks[w.doc_index].offsets
+        if w.start > 0:
+            edges[w.doc_index].add(offsets[w.start][0])
+        if w.end < len(offsets):
+            edges[w.doc_index].add(offsets[w.end - 1][1])
+    return {tok.doc.id: sorted(edges[i]) for i, tok in enumerate(toks)}
 
 
 # ------------------------------------------------------------------ summary
