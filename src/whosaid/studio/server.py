@@ -412,7 +412,7 @@ class ModelService:
             job.state = "accepted" if decision.get("accepted") else "rejected"
         except Exception as exc:  # noqa: BLE001 - the job fails, the server goes on
             job.state = "failed"
-            url, token = self.label_studio_connection(job.project)
+            _, token = self.label_studio_connection(job.project)
             job.message = _scrub(f"{type(exc).__name__}: {exc}" if not isinstance(exc, WhosaidError) else str(exc),
                                  token)[:1000]
             log.error("update %s failed: %s", job.id, job.message)
