@@ -23,7 +23,7 @@ def merge_window_probs(n_tokens: int, windows: list[Window], probs: list[np.ndar
     total = np.zeros((n_tokens, n_tags), dtype=np.float32)
     count = np.zeros((n_tokens, 1), dtype=np.float32)
     for w, p in zip(windows, probs):
-        total[w.start:w.end] += p[1:1 + w.end - w.start]
+        total[w.start:w.end] += p[w.content_start:w.content_start + w.end - w.start]
         count[w.start:w.end] += 1
     return total / np.maximum(count, 1)
 

@@ -65,6 +65,8 @@ class Window:
     end: int
     input_ids: list[int]
     labels: list[list[int]] | None = None  # [layer][position], positions include specials
+    #: Position of token `start` in `input_ids` (the number of special tokens before it).
+    content_start: int = 1
 
 
 def tokenize_document(doc: Document, tokenizer) -> TokenizedDocument:
@@ -79,9 +81,28 @@ def tokenize_document(doc: Document, tokenizer) -> TokenizedDocument:
     return TokenizedDocument(doc, list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]], fixed)
 
 
-def window_bounds(n_tokens: int, settings: EncodingSettings) -> list[tuple[int, int]]:
-    """Token ranges covering [0, n_tokens) with `stride` tokens of overlap."""
-    size = settings.max_length - 2
+def special_tokens(tokenizer) -> tuple[list[int], list[int]]:
+    """The special-token ids the tokenizer puts before and after one sequence
+    ([CLS] / [SEP] for BERT, <s> / </s> for RoBERTa, none for some), found by
+    tokenizing a probe text with and without them (the same on every tokenizer class
+    and transformers version)."""
+    probe = "hello world"
+    plain = list(tokenizer(probe, add_special_tokens=False, verbose=False)["input_ids"])
+    full = list(tokenizer(probe, add_special_tokens=True, truncation=False, padding=False,
+                          verbose=False)["input_ids"])
+    for i in range(len(full) - len(plain) + 1):
+        if full[i:i + len(plain)] == plain:
+            return full[:i], full[i + len(plain):]
+    raise WhosaidError(f"cannot find where {type(tokenizer).__name__} puts its special tokens")
+
+
+def window_bounds(n_tokens: int, settings: EncodingSettings, n_special: int = 2) -> list[tuple[int, int]]:
+    """Token ranges covering [0, n_tokens) with `stride` tokens of overlap; a window
+    holds `max_length - n_special` document tokens (room for the special tokens)."""
+    size = settings.max_length - n_special
+    if size <= settings.stride:
+        raise WhosaidError(f"windows of {settings.max_length} tokens with {n_special} special tokens "
+                           f"leave no room for a stride of {settings.stride}")
     if n_tokens <= size:
         return [(0, n_tokens)]
     step = size - settings.stride
@@ -140,7 +161,7 @@ def encode_document(tok: TokenizedDocument, doc_index: int, schema: Schema, toke
         doc = tok.doc
         spans = tuple(s for s in doc.spans if s.layer != STANCE) + tuple(attribution_stance_spans(doc))
         tok = replace(tok, doc=replace(doc, spans=spans))
-    cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
+    prefix, suffix = special_tokens(tokenizer)
     first = tok.first_subtoken
     rows = None
     if with_labels:
@@ -155,12 +176,12 @@ def encode_document(tok: TokenizedDocument, doc_index: int, schema: Schema, toke
                 ids = [x if f else IGNORE for x, f in zip(ids, first)]
             rows.append(ids)
     windows = []
-    for start, end in window_bounds(len(tok.input_ids), settings):
-        ids = [cls_id] + tok.input_ids[start:end] + [sep_id]
+    for start, end in window_bounds(len(tok.input_ids), settings, len(prefix) + len(suffix)):
+        ids = prefix + tok.input_ids[start:end] + suffix
         labels = None
         if rows is not None:
-            labels = [[IGNORE] + r[start:end] + [IGNORE] for r in rows]
-        windows.append(Window(doc_index, start, end, ids, labels))
+            labels = [[IGNORE] * len(prefix) + r[start:end] + [IGNORE] * len(suffix) for r in rows]
+        windows.append(Window(doc_index, start, end, ids, labels, content_start=len(prefix)))
     return windows
 
 
