@@ -221,12 +221,12 @@ def test_stride_option(tiny_model, capsys):
     assert rc == 0 and json.loads(out)["id"]
 
 
-def test_cli_long_article_with_planted_backend(planted, tmp_path, capsys, monkeypatch):
+def test_cli_long_article_with_planted_backend(planted, tiny_model, tmp_path, capsys, monkeypatch):
     predictor, text, content = planted
     monkeypatch.setattr(Predictor, "from_pretrained", classmethod(lambda cls, *a, **k: predictor))
     src = tmp_path / "long.jsonl"
     src.write_text(json.dumps({"id": "long", "text": text}) + "\n", encoding="utf-8")
-    rc, out, err = run(["--model", tmp_path, src], capsys)
+    rc, out, err = run(["--model", tiny_model, src], capsys)
     assert rc == 0, err
     rec = json.loads(out)
     [a] = rec["attributions"]

@@ -33,3 +33,8 @@ class ConfigError(WhosaidError, ValueError):
 
 class ModelLoadError(WhosaidError):
     """A model directory that is missing, corrupt or incompatible."""
+
+
+class OutputError(WhosaidError):
+    """An output path the command refuses (it is an input, it exists, it cannot be
+    written), raised before any work starts."""

@@ -7,7 +7,13 @@ does not pay for torch.
 
 Exit status, the same for every command: 0 success; 1 some inputs failed (the
 others were processed; the failures are listed on stderr) or the work itself
-failed; 2 a usage or configuration error, reported before any work starts.
+failed; 2 a usage or configuration error (options, config, model directory, data
+that cannot be read, an output path that is refused), reported before any work
+starts; 130 interrupted (Ctrl-C).
+
+Every command that writes a file the user names refuses an output that is one of its
+inputs (or inside a run or model directory it reads) and an existing file unless
+`--overwrite` (`--force`) is given: `whosaid.files.check_output_path`.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 COMMANDS = {
     "train": ("whosaid.cli.train", "train a model from a YAML config"),
@@ -37,6 +43,22 @@ def fail(exc: BaseException | str, status: int = EXIT_USAGE) -> int:
     """Report an error in one line on stderr; the exit status to return."""
     print(f"error: {exc}", file=sys.stderr)
     return status
+
+
+def add_overwrite_option(parser) -> None:
+    """--overwrite (alias --force): replace an existing output file."""
+    parser.add_argument("--overwrite", "--force", dest="overwrite", action="store_true",
+                        help="replace an existing output file (refused otherwise)")
+
+
+def check_output(path: str | None, args, *, reads=(), read_dirs=(), flag: str = "--output") -> None:
+    """The output checks of `whosaid.files.check_output_path` for an optional output
+    option, with the command's --overwrite; raises OutputError."""
+    if path:
+        from whosaid.files import check_output_path
+
+        check_output_path(path, reads=[r for r in reads if r], read_dirs=[d for d in read_dirs if d],
+                          overwrite=getattr(args, "overwrite", False), flag=flag)
 
 
 def show_result(text: str, result: dict, output: str | None, saved: str | None = None) -> int:

@@ -5,8 +5,9 @@ metrics of any saved model on any annotated data, through the same `Predictor` t
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from whosaid.cli import fail, show_result
+from whosaid.cli import add_overwrite_option, check_output, fail, show_result
 from whosaid.cli.options import add_model_options, parse_model_args, predictor_options
 from whosaid.errors import WhosaidError
 
@@ -20,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--polnear", help="PolNeAR root for ROOT-less specs (default $WHOSAID_POLNEAR or ../shared/polnear)")
     p.add_argument("--overlays", default="data/polnear-gold",
                    help="gold figure/stance overlays for PolNeAR (dir with <split>/; '' to disable)")
-    p.add_argument("--output", help="write the metrics JSON here (atomically)")
+    p.add_argument("--output", help="write the metrics JSON here (atomically; never the data, never inside "
+                                    "the model directory)")
+    add_overwrite_option(p)
     p.add_argument("--no-constrained", action="store_true", help="argmax decoding with BIO repair instead of Viterbi")
     return p
 
@@ -28,8 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parse_model_args(build_parser(), argv)
     from whosaid.evaluation.evaluate import evaluate
+    from whosaid.files import check_model_dir
 
-    try:
+    try:  # the model directory, the data and the output are checked before the model loads
+        check_model_dir(args.model)
+        data = data_path(args.data)
+        check_output(args.output, args, reads=[data] if data.is_file() else [],
+                     read_dirs=[args.model, data if data.is_dir() else None, args.overlays or None])
         metrics = evaluate(args.model, args.data, split=args.split, polnear=args.polnear,
                            overlays=args.overlays or None, constrained=not args.no_constrained,
                            **predictor_options(args))
@@ -38,3 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     from whosaid.evaluation.metrics import format_metrics
 
     return show_result(format_metrics(metrics), metrics, args.output, saved="metrics")
+
+
+def data_path(spec: str) -> Path:
+    """The file or directory a data spec (`PATH`, `PATH:split`, `polnear:dev`) reads."""
+    from whosaid.readers.sources import _split_spec
+
+    path, _ = _split_spec(spec)
+    if str(path) == "polnear" and not path.exists():
+        from whosaid.files import polnear_root_candidate
+
+        path = polnear_root_candidate(None)[0]
+    return path

@@ -31,6 +31,19 @@ def load_gold(source: str, *, split: str | None = None, polnear: str | None = No
     return docs, applied
 
 
+def require_gold(docs, source) -> None:
+    """Refuse data that holds nothing to score against: no documents, or no document
+    with a human-annotated ("gold") layer (plain articles, predictions only)."""
+    if not docs:
+        raise WhosaidError(f"{source}: no documents to evaluate")
+    if not any(p == "gold" for d in docs for p in d.provenance.values()):
+        silver = any(d.provenance for d in docs)
+        raise WhosaidError(f"{source}: no gold annotations to evaluate against ({len(docs)} document(s), "
+                           + ("predictions only" if silver else "none with an annotated layer")
+                           + "); evaluate needs annotated data: a Label Studio export with annotations, "
+                             "or PolNeAR")
+
+
 def evaluate(model_dir: str | Path, source: str, *, split: str | None = None, polnear: str | None = None,
              overlays: str | None = "data/polnear-gold", backend: str = "torch", quantize: bool = False,
              batch_size: int = DEFAULT_BATCH_SIZE, threads: int | None = None, constrained: bool = True,
@@ -38,11 +51,10 @@ def evaluate(model_dir: str | Path, source: str, *, split: str | None = None, po
     from whosaid.evaluation.metrics import compute_metrics, stance_of_given_attributions
     from whosaid.inference.predictor import Predictor
 
+    gold, applied = load_gold(source, split=split, polnear=polnear, overlays=overlays)
+    require_gold(gold, source)  # bad data is reported before the model loads
     predictor = Predictor.from_pretrained(model_dir, backend=backend, quantize=quantize, threads=threads,
                                           batch_size=batch_size, constrained=constrained, stride=stride)
-    gold, applied = load_gold(source, split=split, polnear=polnear, overlays=overlays)
-    if not gold:
-        raise WhosaidError(f"{source}: no documents to evaluate")
     started = time.time()
     predicted = predictor.predict_documents(gold, progress=progress)
     seconds = time.time() - started

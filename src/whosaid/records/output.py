@@ -11,12 +11,14 @@ from whosaid.errors import WhosaidError
 FORMATS = ("jsonl", "labelstudio", "html")
 
 
-def render(docs: list[Document], fmt: str, model_version: str | None = None, schema=None) -> str:
-    """The output file's content for predicted documents."""
+def render(docs: list[Document], fmt: str, model_version: str | None = None, schema=None,
+           include_text: bool = True) -> str:
+    """The output file's content for predicted documents. JSON Lines records carry the
+    article `text` their offsets index, unless `include_text` is false."""
     if fmt == "jsonl":
         from whosaid.records.records import article_record
 
-        return "".join(json.dumps(article_record(d).to_dict(), ensure_ascii=False, default=str) + "\n"
+        return "".join(json.dumps(article_record(d).to_dict(include_text), ensure_ascii=False, default=str) + "\n"
                        for d in docs)
     if fmt == "labelstudio":
         from whosaid.readers.labelstudio_json import to_tasks

@@ -209,7 +209,8 @@ class AttributionRecord:
 
 @dataclass
 class ArticleRecord:
-    """Everything predicted for one article."""
+    """Everything predicted for one article. `text` is the article text every offset
+    indexes (after a seed header or a byte-order mark); None when left out."""
 
     id: str
     attributions: list[AttributionRecord]
@@ -217,9 +218,13 @@ class ArticleRecord:
     figures_outside: list[SpanRecord]
     spans: list[dict]  # every predicted span with its layer and confidence
     metadata: dict = field(default_factory=dict)
+    text: str | None = None
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_dict(self, include_text: bool = True) -> dict:
+        d = asdict(self)
+        if not include_text or self.text is None:
+            d.pop("text")
+        return d
 
 
 def article_record(doc: Document) -> ArticleRecord:
@@ -243,4 +248,4 @@ def article_record(doc: Document) -> ArticleRecord:
              sorted(doc.spans, key=lambda s: (s.start, s.layer))]
     speakers = [SpeakerRecord(EntityRecord.of(s.entity), [EntityRecord.of(m) for m in s.mentions],
                               list(s.attributions)) for s in doc.speakers]
-    return ArticleRecord(doc.id, attrs, speakers, outside, spans, dict(doc.metadata))
+    return ArticleRecord(doc.id, attrs, speakers, outside, spans, dict(doc.metadata), text)
