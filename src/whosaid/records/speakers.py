@@ -5,47 +5,66 @@ the entity that speaks, anywhere in the article, without titles (codebook sectio
 "speaker entity"): pronouns, descriptions and short names resolve to it; unnamed groups,
 documents and descriptions with no name in the article have none.
 
-Rule-based and pure Python (no model, nothing imported from the rest of the package):
+Rule-based and pure Python (no model, no data files, nothing imported from the rest of
+the package); linear in the article's length. The components (each can be switched off
+with `ResolverOptions` for an ablation; docs/speakers.md has what each adds):
 
 1. **Tokens and sentences**: a regular-expression tokenizer that keeps abbreviations
-   ("Mr.", "Sen.", "U.S.") and possessives ("Trump's") in one token; sentences end at
-   ., ! and ? before a capitalised word, and at line breaks.
-2. **Name mentions**: runs of capitalised tokens, joined by "of", "for", "de", "van"...
-   ("United Federation of Teachers"). Not names: sentence-initial common words (a word
-   the article also uses in lower case, or a plural, unless it is also capitalised
-   mid-sentence), title-case headline words not seen capitalised in the body,
-   months, days, party and nationality adjectives ("Republican presidential nominee"),
-   and groups ("Republicans", "Democrats").
-3. **Titles**: leading titles and roles are stripped from a run ("Indiana Gov. Mike
-   Pence" -> "Mike Pence", "Secretary of State John Kerry" -> "John Kerry"); the title
-   and the lower-case words before a name or in an appositive after it ("longtime
-   pollster Pat Caddell", "Keron Blair, executive director of AROS") are kept as the
-   entity's *descriptors*.
-4. **Aliases**: multi-word names are entities; a short name joins the full name it ends
-   ("Cruz" -> "Ted Cruz") or starts ("Melanie"), "Mr."/"Mrs." choose by gender, an
-   acronym joins the name whose initials it spells ("AROS"). The canonical mention is
-   the longest name of the entity.
-5. **Speaker span**: the head of the speaker span decides: a name at the end of the
-   head chunk (before commas, parentheses, "and", prepositions and relative clauses),
-   else an appositive name ("Trump's running mate, Indiana Gov. Mike Pence"), else a
-   pronoun, else a description. A possessive speaker is the thing possessed ("Trump's
-   campaign" -> no entity), unless the span is the possessor alone ("Trump's").
-6. **Pronouns**: he/she (and him/his/her) are resolved in text order, every one of them,
-   to the person entity with the best score: recency in sentences, subject position,
-   the current speaker, frequency; gender must agree (first-name lists, honorifics,
-   gendered descriptors, and pronouns next to the only name of a sentence). "who",
-   "which" and "that" take the name right before them; "it" and "they" an institution
-   that is the subject of the same or the previous sentence; "I", "we", "my", "our"
-   inside a quotation the speaker of that quotation; outside quotations (the author)
-   and "you": none.
-7. **Descriptions**: indefinite or plural descriptions have no entity; a definite one
-   takes the most recent entity with that descriptor ("the senator" <- "Sen. Ted
-   Cruz"), an institution whose name contains the head ("the alliance" -> "Alliance to
-   Reclaim Our Schools"), "the city of X" -> X; a definite person role with no match
-   takes the most salient person of fitting gender ("the woman", "the nominee").
+   ("Mr.", "Sen.", "U.S.") and possessives ("Trump's") in one token and splits "he's",
+   "Sanders-endorsed"; sentences end at ., ! and ? before a capitalised word, and at
+   line breaks. Quotations are the spans between quotation marks.
+2. **Name mentions**: runs of capitalised tokens, joined inside institutions by "of",
+   "for", "on", "to", "and" ("United Federation of Teachers", "Securities and Exchange
+   Commission"). Not names: sentence-initial common words (unless also capitalised
+   mid-sentence), words of a title-case headline not seen capitalised in the body,
+   months and days, party and nationality adjectives ("Republican presidential
+   nominee"), groups ("Republicans"), the title of a work in quotation marks.
+3. **Titles** (`titles`): leading titles, roles and their modifiers are stripped
+   ("Indiana Gov. Mike Pence" -> "Mike Pence", "Secretary of State John Kerry" -> "John
+   Kerry", "Author Roger Stone" -> "Roger Stone"; "Pope Francis" keeps "Pope"). The title,
+   the role words before a name ("Democratic presidential nominee"), an appositive's
+   role words ("Keron Blair, executive director of AROS") and "(R-Texas)" are kept as
+   the entity's *descriptors*.
+4. **Aliases** (`aliases`): names of two words or more are entities ("Hillary Rodham
+   Clinton" = "Hillary Clinton"; "Supreme Court" = "U.S. Supreme Court"); a short name
+   joins the full name it ends ("Cruz") or starts ("Melanie"), "Mr."/"Mrs." choose by
+   gender, an acronym joins the name it abbreviates ("AROS", "DOJ", "(AROS)" after a
+   name). Between several bearers of a surname: the one the bare surname means in
+   2015-16 US political news ("Clinton" -> Hillary Clinton), else the most mentioned,
+   else the first in the body. The canonical mention is the most complete name (most
+   words, initials aside), at its first occurrence in the article.
+5. **Speaker span**: cut at commas, parentheses, dashes, "and", prepositions and
+   relative pronouns outside names; a name at the end of the first chunk is the
+   speaker ("longtime Democratic pollster Pat Caddell"); else a pronoun; else an
+   appositive name (`appositives`: "Trump's running mate, Indiana Gov. Mike Pence,")
+   or the first named of several joined by "and"; else a description. A possessive is
+   the thing possessed ("Trump's campaign": none) unless the span is the possessor
+   alone ("By Trump's own admission"). "said Hester" (a cue word as speaker): the name.
+6. **Pronouns** (`pronouns`): every he/she/him/his/her of the text, in order, is
+   resolved to the person entity scoring best: recency in sentences (last 6), subject
+   of its sentence, the current speaker, frequency (`salience`; off: the most recent);
+   names inside a quotation do not count for a pronoun outside it; gender must agree
+   (`gender`: first-name lists, honorifics, gendered role words, and pronouns right
+   after the only name of a sentence). "who", "which", "that" (`relatives`): the name
+   right before, past appositives (", 59, of Ashton, Md.,"), the first of "X and Y",
+   a definite description before it, or X in "X is a ... who". "it"/"they": an
+   institution that is the subject of the sentence, named earlier in it, the current
+   speaker, or the previous sentence's subject. "I", "we", "my" (`first_person`):
+   inside a quotation its speaker; outside, a letter's signature line below, or an
+   opinion piece's closing author line ("Rick Scott is the Republican governor of
+   Florida."); else (the author, "you") none.
+7. **Descriptions** (`descriptions`): indefinite, plural and possessed descriptions
+   have none. A definite one ("the senator", "the Democratic nominee") takes the person
+   whose descriptors share most words with it (then the most recent); "the alliance",
+   "the fund" the institution with that word in its name (or its acronym's
+   expansion); "the newspaper", "the company", "the group" the last institution of
+   that kind in the last sentences (not "the Clinton campaign"); "the city of X" X; a
+   headline's bare description ("Philippine lawmaker") the person the body introduces;
+   a person role with no descriptor match the most salient person of fitting gender
+   ("the woman"), except for generic roles ("the official", "the spokesman").
 
 `resolve_speakers(text, speakers, contents)` returns the entities and one resolution
-per attribution; `ResolverOptions` switches components off for ablations.
+per attribution.
 """
 
 from __future__ import annotations
