@@ -28,3 +28,15 @@ def schema():
     from whosaid.schema import Schema
 
     return Schema.from_label_config(REPO / "data" / "label-config.xml")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory):
+    """Exports of tests go to a throw-away cache, never the user's ~/.cache/whosaid."""
+    old = os.environ.get("WHOSAID_CACHE")
+    os.environ["WHOSAID_CACHE"] = str(tmp_path_factory.mktemp("whosaid-cache"))
+    yield
+    if old is None:
+        os.environ.pop("WHOSAID_CACHE", None)
+    else:
+        os.environ["WHOSAID_CACHE"] = old

@@ -10,8 +10,8 @@ import pytest
 
 from whosaid.cli.export_onnx import main
 from whosaid.errors import ModelLoadError
-from whosaid.model.onnx import (INT8_NAME, ONNX_NAME, OnnxBackend, export_onnx, head_nodes, is_current,
-                                nodes_kept_fp32)
+from whosaid.model.onnx import (OnnxBackend, export_onnx, head_nodes, is_current, nodes_kept_fp32,
+                                onnx_path)
 from whosaid.inference.predictor import Predictor, TorchBackend
 from whosaid.readers.seeds import read_seed
 from whosaid.schema import Schema
@@ -24,7 +24,7 @@ SEED = REPO / "seeds" / "000_6e1d9f0e23a31894.txt"
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> Path:
     model_dir = build_tiny_model(tmp_path_factory.mktemp("onnx") / "model")
-    assert export_onnx(model_dir, quantize=True) == model_dir / INT8_NAME
+    assert export_onnx(model_dir, quantize=True) == onnx_path(model_dir, quantize=True)
     return model_dir
 
 
@@ -39,17 +39,20 @@ def batch(rng, lengths: list[int]) -> tuple[np.ndarray, np.ndarray]:
     return ids, mask
 
 
-def test_export_writes_both_files_tied_to_the_weights(exported):
-    assert (exported / ONNX_NAME).is_file() and (exported / INT8_NAME).is_file()
-    assert is_current(exported / ONNX_NAME, exported) and is_current(exported / INT8_NAME, exported)
-    assert not list(exported.glob(".*tmp")) and not list(exported.glob(".onnx-export.*"))
+def test_export_writes_both_files_tied_to_the_weights_into_the_cache(exported):
+    fp32, int8 = onnx_path(exported), onnx_path(exported, quantize=True)
+    assert fp32.is_file() and int8.is_file()
+    assert is_current(fp32, exported) and is_current(int8, exported)
+    assert not list(fp32.parent.glob(".*tmp")) and not list(fp32.parent.glob(".onnx-export.*"))
+    # the model directory itself is never written to
+    assert not list(exported.glob("*.onnx")) and not list(exported.glob(".*"))
 
 
 def test_fp32_logits_match_torch(exported):
     from whosaid.model.modeling import load_model
 
     torch_backend = TorchBackend(load_model(exported))
-    onnx_backend = OnnxBackend(exported / ONNX_NAME, threads=1)
+    onnx_backend = OnnxBackend(onnx_path(exported), threads=1)
     rng = np.random.default_rng(0)
     for lengths in ([5], [64, 17, 40], [9, 9]):  # batch and sequence axes are dynamic
         ids, mask = batch(rng, lengths)
@@ -71,27 +74,28 @@ def test_fp32_decodes_identical_spans(exported):
 def test_int8_runs_with_the_right_shapes_and_keeps_heads_fp32(exported):
     import onnx
 
-    model = onnx.load(str(exported / INT8_NAME))
+    model = onnx.load(str(onnx_path(exported, quantize=True)))
     ops = {n.op_type for n in model.graph.node}
     assert ops & {"DynamicQuantizeMatMul", "MatMulInteger", "QAttention"}, ops
     heads = head_nodes(model)
     assert len(heads) == len(Schema.default().layers)
     assert all(n.op_type == "MatMul" for n in model.graph.node if n.name in heads)
-    backend = OnnxBackend(exported / INT8_NAME, threads=1)
+    backend = OnnxBackend(onnx_path(exported, quantize=True), threads=1)
     ids, mask = batch(np.random.default_rng(1), [30, 12])
     out = backend(ids, mask)
     assert out.shape == (2, 30, 17) and out.dtype == np.float32 and np.isfinite(out).all()
-    assert nodes_kept_fp32(onnx.load(str(exported / ONNX_NAME))) == heads
+    assert nodes_kept_fp32(onnx.load(str(onnx_path(exported)))) == heads
 
 
 def test_stale_onnx_file_is_re_exported(exported, tmp_path):
     model_dir = tmp_path / "model"
     shutil.copytree(exported, model_dir)
-    assert is_current(model_dir / ONNX_NAME, model_dir)
+    old = onnx_path(model_dir)
+    assert is_current(old, model_dir)
     build_tiny_model(model_dir, seed=1)  # new weights in place
-    assert not is_current(model_dir / ONNX_NAME, model_dir)
+    assert not is_current(old, model_dir) and onnx_path(model_dir) != old
     backend = OnnxBackend.from_model_dir(model_dir, threads=1)
-    assert is_current(model_dir / ONNX_NAME, model_dir) and backend.path == model_dir / ONNX_NAME
+    assert is_current(onnx_path(model_dir), model_dir) and backend.path == onnx_path(model_dir)
 
 
 def test_export_command(exported, tmp_path, capsys):
@@ -99,7 +103,7 @@ def test_export_command(exported, tmp_path, capsys):
     assert main(["--model", str(exported), "--no-optimize", "--output", str(out)]) == 0
     assert out.is_file() and "wrote" in capsys.readouterr().out
     ids, mask = batch(np.random.default_rng(2), [20])
-    assert np.abs(OnnxBackend(out)(ids, mask) - OnnxBackend(exported / ONNX_NAME)(ids, mask)).max() < 1e-4
+    assert np.abs(OnnxBackend(out)(ids, mask) - OnnxBackend(onnx_path(exported))(ids, mask)).max() < 1e-4
     assert main(["--model", str(tmp_path / "missing")]) == 2
     assert "not a model directory" in capsys.readouterr().err
 

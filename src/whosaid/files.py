@@ -247,3 +247,32 @@ def check_model_dir(path: str | Path) -> Path:
         raise ModelLoadError(f"{path} has no tokenizer files ({', '.join(TOKENIZER_FILES[:3])}, ...); "
                              "save the tokenizer into the model directory (tokenizer.save_pretrained)")
     return path
+
+
+# ------------------------------------------------------------------ the shipped model and caches
+
+MODEL_ENV = "WHOSAID_MODEL"
+#: The reference model in this checkout (`whosaid release` writes it).
+SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "models" / "whosaid-news"
+CACHE_ENV = "WHOSAID_CACHE"
+
+
+def default_model_dir() -> Path:
+    """The model used when none is given: $WHOSAID_MODEL, else the shipped
+    `models/whosaid-news` of this checkout."""
+    if os.environ.get(MODEL_ENV):
+        return check_model_dir(os.environ[MODEL_ENV])
+    if not is_model_dir(SHIPPED_MODEL):
+        raise ModelLoadError(f"no model given and the shipped model is not at {SHIPPED_MODEL} "
+                             f"(install from a checkout of the repository, set ${MODEL_ENV} or pass --model DIR)")
+    return SHIPPED_MODEL
+
+
+def cache_dir() -> Path:
+    """Files derived from models (ONNX exports): $WHOSAID_CACHE, else $XDG_CACHE_HOME/whosaid,
+    else ~/.cache/whosaid. Never inside a model directory, which may be read-only or part of
+    a checkout that must stay clean."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "whosaid"

@@ -31,6 +31,8 @@ COMMANDS = {
     "stats": ("whosaid.cli.stats", "corpus statistics of any data source"),
     "compare": ("whosaid.cli.compare", "side-by-side metrics of several runs"),
     "export-onnx": ("whosaid.cli.export_onnx", "export a trained model to ONNX (optionally int8)"),
+    "release": ("whosaid.cli.release", "replace the shipped model from a finished run (float16, checked)"),
+    "check-gold": ("whosaid.cli.check_gold", "check the gold figure/stance/entity files against the corpus"),
     "silver-eval": ("whosaid.cli.silver_eval", "quality of the silver labellers and a model on gold figure/stance data"),
     "speakers-eval": ("whosaid.cli.speakers_eval", "accuracy of the speaker entity on gold attributions"),
     "studio": ("whosaid.cli.studio", "Label Studio loop: project, import, predictions, export, train, suggest"),

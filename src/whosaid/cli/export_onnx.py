@@ -1,8 +1,9 @@
 """`whosaid export-onnx --model DIR [--quantize] [--no-optimize]`: export a trained
 model to ONNX for `--backend onnx` (optionally with dynamic int8 weights).
 
-Without --output the file goes into the model directory (model.onnx or
-model.int8.onnx), where `--backend onnx` looks for it.
+Without --output the file goes to the cache where `--backend onnx` looks for it
+($WHOSAID_CACHE, else ~/.cache/whosaid, under onnx/<hash of the weights>/), never into
+the model directory.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ import argparse
 import sys
 
 from whosaid.errors import WhosaidError
-from whosaid.model.onnx import DEFAULT_KEEP_FP32, INT8_NAME, ONNX_NAME
+from whosaid.model.onnx import DEFAULT_KEEP_FP32
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="whosaid export-onnx", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", required=True, help="saved model directory (a run's model/)")
-    p.add_argument("--output", help=f"ONNX file to write (default: DIR/{ONNX_NAME} or DIR/{INT8_NAME})")
+    p.add_argument("--model", help="saved model directory (default: the shipped models/whosaid-news, "
+                                    "or $WHOSAID_MODEL)")
+    p.add_argument("--output", help="ONNX file to write (default: the cache that --backend onnx reads, "
+                                    "$WHOSAID_CACHE or ~/.cache/whosaid/onnx/<weights hash>/)")
     p.add_argument("--quantize", action="store_true", help="dynamic int8 quantization of the encoder weights")
     p.add_argument("--no-optimize", action="store_true", help="skip onnxruntime's BERT graph fusions")
     p.add_argument("--per-tensor", action="store_true",
@@ -32,6 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from whosaid.model.onnx import export_onnx
+
+    if args.model is None:
+        from whosaid.files import default_model_dir
+
+        try:
+            args.model = str(default_model_dir())
+        except WhosaidError as exc:
+            print(f"whosaid export-onnx: error: {exc}", file=sys.stderr)
+            return 2
 
     try:
         path = export_onnx(args.model, args.output, quantize=args.quantize, optimize=not args.no_optimize,

@@ -10,9 +10,12 @@ from whosaid.inference import DEFAULT_BATCH_SIZE
 BACKENDS = ("torch", "onnx")
 
 
-def add_model_options(parser: argparse.ArgumentParser, *, required: bool = True,
-                      model_help: str = "saved model directory (a run's model/)") -> None:
-    """--model --backend --quantize --threads --batch-size --stride."""
+def add_model_options(parser: argparse.ArgumentParser, *, required: bool = False,
+                      model_help: str = "saved model directory (default: the shipped models/whosaid-news, "
+                                        "or $WHOSAID_MODEL)") -> None:
+    """--model --backend --quantize --threads --batch-size --stride. Unless `required`, a
+    missing --model means the shipped model (see `parse_model_args`); commands where
+    --model is an optional extra pass `default_model=False` to `parse_model_args`."""
     group = parser.add_argument_group("model")
     group.add_argument("--model", required=required, help=model_help)
     group.add_argument("--backend", choices=BACKENDS, default="torch",
@@ -27,9 +30,19 @@ def add_model_options(parser: argparse.ArgumentParser, *, required: bool = True,
                        help="window overlap in sub-tokens (default: the model's training overlap; less is faster)")
 
 
-def parse_model_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    """`parser.parse_args(argv)`, then the checks of the model options (a usage error, exit 2)."""
+def parse_model_args(parser: argparse.ArgumentParser, argv: list[str] | None, *,
+                     default_model: bool = True) -> argparse.Namespace:
+    """`parser.parse_args(argv)`, then the checks of the model options (a usage error, exit 2);
+    with `default_model`, no --model means the shipped model."""
     args = parser.parse_args(argv)
+    if default_model and args.model is None:
+        from whosaid.errors import ModelLoadError
+        from whosaid.files import default_model_dir
+
+        try:
+            args.model = str(default_model_dir())
+        except ModelLoadError as exc:
+            parser.error(str(exc))
     if args.quantize and args.backend != "onnx":
         parser.error("--quantize needs --backend onnx")
     if args.threads is not None and args.threads < 1 or args.batch_size < 1:

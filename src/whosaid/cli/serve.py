@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="whosaid serve", description="Serve a whosaid model to Label Studio "
                                 "(the ML backend API: /health, /setup, /predict, /webhook).")
-    p.add_argument("--model", required=True, type=Path, help="saved model directory (a run's model/)")
+    p.add_argument("--model", type=Path, default=None,
+                   help="saved model directory (default: the shipped models/whosaid-news, or $WHOSAID_MODEL)")
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument("--workdir", type=Path, default=Path("runs") / "studio",
@@ -58,6 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     from whosaid.studio.server import SECRET_ENV, ModelService, create_app, is_loopback
 
     args = build_parser().parse_args(argv)
+    if args.model is None:
+        from whosaid.errors import ModelLoadError
+        from whosaid.files import default_model_dir
+
+        try:
+            args.model = default_model_dir()
+        except ModelLoadError as exc:
+            print(f"whosaid serve: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     secret = (args.token or os.environ.get(SECRET_ENV) or "").strip() or None
     if not is_loopback(args.host) and secret is None and not args.allow_unauthenticated:
         print(f"whosaid serve: error: --host {args.host} is reachable from other machines; set a shared "

@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_model_args(build_parser(), argv)
+    args = parse_model_args(build_parser(), argv, default_model=False)
     from whosaid.evaluation.silver_eval import default_sources, format_quality, silver_eval
 
     try:

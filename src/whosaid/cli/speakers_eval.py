@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_model_args(build_parser(), argv)
+    args = parse_model_args(build_parser(), argv, default_model=False)
     if args.errors < 0:
         return fail("--errors must be at least 0")
     from whosaid.evaluation.speakers import format_speakers, speakers_eval

@@ -5,8 +5,8 @@ Export (`export_onnx`; on the command line `whosaid export-onnx`):
 1. the saved `WhosaidModel` is loaded with eager attention (its traced graph is
    plain MatMul/Softmax, which onnxruntime ran faster than an SDPA export in the
    measurements of issue 5 and which its BERT optimizer recognises) and exported with the TorchScript exporter
-   (opset 17; inputs `input_ids`, `attention_mask`, `token_type_ids`, output
-   `logits`; batch and sequence axes dynamic);
+   (opset 17; inputs `input_ids`, `attention_mask` and, for encoders that read
+   token types, `token_type_ids`; output `logits`; batch and sequence axes dynamic);
 2. onnxruntime's BERT graph optimizer fuses embeddings, attention, GELU and
    layer norms (`--no-optimize` keeps the raw graph);
 3. with `--quantize`, dynamic int8 quantization (onnxruntime `quantize_dynamic`,
@@ -19,14 +19,17 @@ Export (`export_onnx`; on the command line `whosaid export-onnx`):
    strict F1 (70.30 -> 70.30, 94% of spans identical to fp32) where per-tensor
    scales lose 0.5 point (69.81, 86% identical) for ~5% more speed.
 
-Files go inside the model directory (`model.onnx`, `model.int8.onnx`), written
-atomically. Each file records a fingerprint of the weights it was exported from;
+Files go to a cache outside the model directory (`whosaid.files.cache_dir()`/onnx/
+<hash of the weights>/model.onnx and model.int8.onnx), written atomically, so a shipped
+or read-only model directory stays untouched. Each file records a fingerprint of the
+weights it was exported from;
 `OnnxBackend.from_model_dir` exports on first use and re-exports when the
 weights changed, so a stale ONNX file is never used.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
@@ -38,11 +41,12 @@ from typing import Sequence
 import numpy as np
 
 from whosaid.errors import ModelLoadError
-from whosaid.files import check_model_dir, is_model_dir, write_atomic
+from whosaid.files import cache_dir, check_model_dir, is_model_dir, write_atomic
 
 ONNX_NAME = "model.onnx"
 INT8_NAME = "model.int8.onnx"
 OPSET = 17
+#: Graph inputs; `token_type_ids` only for encoders that read token types (BERT-like).
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 #: Node types whose weights dynamic quantization turns into int8.
 QUANTIZE_OP_TYPES = ("MatMul", "Attention")
@@ -56,20 +60,27 @@ _META_VARIANT = "whosaid.variant"
 
 
 def onnx_path(model_dir: str | Path, quantize: bool = False) -> Path:
-    return Path(model_dir) / (INT8_NAME if quantize else ONNX_NAME)
+    """Where `--backend onnx` keeps the export of `model_dir`: keyed by its weights' hash."""
+    return cache_dir() / "onnx" / weights_fingerprint(model_dir)[:24] / (INT8_NAME if quantize else ONNX_NAME)
 
 
 def weights_fingerprint(model_dir: str | Path) -> str:
     """sha256 of the saved weights and config: ties an ONNX file to what it was exported from."""
-    model_dir = Path(model_dir)
-    h = hashlib.sha256()
+    model_dir = Path(model_dir).resolve()
     files = sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin")) + [model_dir / "config.json"]
-    for f in files:
-        if f.is_file():
-            h.update(f.name.encode())
-            with open(f, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
+    stamp = tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file())
+    return _fingerprint(str(model_dir), stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _fingerprint(model_dir: str, stamp: tuple) -> str:
+    """The hash itself, once per directory state (`stamp`: names, sizes, mtimes)."""
+    h = hashlib.sha256()
+    for name, _, _ in stamp:
+        h.update(name.encode())
+        with open(Path(model_dir) / name, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
     return h.hexdigest()
 
 
@@ -110,12 +121,14 @@ def _export_raw(model_dir: Path, out: Path) -> None:
     else:  # older transformers: the attention class is chosen from the config at call time
         for cfg in (model.config, model.encoder.config):
             cfg._attn_implementation = "eager"
-    ids = torch.full((2, 16), 1000, dtype=torch.long)
-    args = (ids, torch.ones_like(ids), torch.zeros_like(ids))
-    axes = {name: {0: "batch", 1: "sequence"} for name in (*INPUT_NAMES, "logits")}
+    ids = torch.full((2, 16), min(1000, model.encoder.config.vocab_size - 1), dtype=torch.long)
+    # token types only for encoders that read them (all 0: a window is one segment)
+    names = INPUT_NAMES if model.uses_token_type_ids else INPUT_NAMES[:2]
+    args = (ids, torch.ones_like(ids), torch.zeros_like(ids))[:len(names)]
+    axes = {name: {0: "batch", 1: "sequence"} for name in (*names, "logits")}
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")  # tracer and deprecation chatter, not actionable here
-        kwargs = dict(input_names=list(INPUT_NAMES), output_names=["logits"], dynamic_axes=axes,
+        kwargs = dict(input_names=list(names), output_names=["logits"], dynamic_axes=axes,
                       opset_version=OPSET, do_constant_folding=True)
         try:
             torch.onnx.export(model, args, str(out), dynamo=False, **kwargs)
@@ -194,8 +207,8 @@ def export_onnx(model_dir: str | Path, out_path: str | Path | None = None, *, qu
                 per_channel: bool = PER_CHANNEL) -> Path:
     """Export a saved model directory to ONNX (int8 with `quantize`); return the file written.
 
-    Defaults to `model.onnx` / `model.int8.onnx` inside the model directory. The
-    fp32 file is written too when quantizing into the model directory.
+    Defaults to `onnx_path` (the cache `--backend onnx` reads). The fp32 file is
+    written there too when quantizing into the cache.
     """
     import onnx
 
@@ -205,8 +218,8 @@ def export_onnx(model_dir: str | Path, out_path: str | Path | None = None, *, qu
     out = Path(out_path) if out_path is not None else onnx_path(model_dir, quantize)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not os.access(out.parent, os.W_OK):
-        raise ModelLoadError(f"cannot write the ONNX model into {out.parent} (read-only); "
-                             "run `whosaid export-onnx` with write access or pass another output path")
+        raise ModelLoadError(f"cannot write the ONNX model into {out.parent} (read-only); set "
+                             "$WHOSAID_CACHE to a writable directory or pass another output path")
     fingerprint = weights_fingerprint(model_dir)
     work = tempfile.mkdtemp(prefix=".onnx-export.", dir=out.parent)
     try:
@@ -217,7 +230,7 @@ def export_onnx(model_dir: str | Path, out_path: str | Path | None = None, *, qu
         if not quantize:
             _save_atomic(fp32, out, {**meta, _META_VARIANT: _variant(optimize, False)})
             return out
-        if out_path is None:  # keep the fp32 sibling in the model dir up to date as well
+        if out_path is None:  # keep the fp32 sibling in the cache up to date as well
             _save_atomic(fp32, onnx_path(model_dir), {**meta, _META_VARIANT: _variant(optimize, False)})
         q = _quantize(fp32, out, keep_fp32, per_channel)
         _save_atomic(q, out, {**meta, _META_VARIANT: _variant(optimize, True, keep_fp32, per_channel)})
