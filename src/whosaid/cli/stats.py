@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 
+from whosaid.cli import EXIT_FAILED, EXIT_OK, fail
 from whosaid.errors import WhosaidError
 
 
@@ -34,14 +35,21 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         schema = Schema.default()
-        results = [source_stats(spec, schema, split=args.split, polnear_root=args.polnear, overlays=args.overlays)
-                   for spec in args.sources]
     except WhosaidError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return fail(exc)
+    results, failed = [], 0
+    for spec in args.sources:  # a source that cannot be read is reported; the others still are
+        try:
+            results.append(source_stats(spec, schema, split=args.split, polnear_root=args.polnear,
+                                        overlays=args.overlays))
+        except WhosaidError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
     if args.json:
         print(json.dumps({"sources": results}, indent=2, ensure_ascii=False))
     else:
         for r in results:
             print_stats(r["source"], r, r["polnear"], sys.stdout)
-    return 0
+    if failed:
+        return fail(f"{failed} of {len(args.sources)} source(s) could not be read", EXIT_FAILED)
+    return EXIT_OK

@@ -46,7 +46,7 @@ from typing import Any, Iterable
 
 from whosaid.documents import Attribution, Document, EntityMention, Span, stance_on
 from whosaid.errors import AnnotationError
-from whosaid.files import write_text_atomic
+from whosaid.files import JsonError, check_input_file, parse_json, write_text_atomic
 from whosaid.schema import ATTRIBUTION, CONTENT, CUE, SPEAKER, STANCE, Schema
 
 #: Which items of a task may supply the annotation (see `document_from_task`).
@@ -71,6 +71,7 @@ def read_export(path: str | os.PathLike, schema: Schema | None = None, *,
     """Read a Label Studio JSON export (a list of tasks). The file is only read."""
     path = Path(path)
     try:
+        check_input_file(path)  # a FIFO or device would block
         raw = path.read_bytes()
     except OSError as exc:
         raise AnnotationError(f"cannot read Label Studio export: {exc.strerror or exc}",
@@ -81,12 +82,10 @@ def read_export(path: str | os.PathLike, schema: Schema | None = None, *,
         raise AnnotationError(f"not UTF-8 text (undecodable byte at offset {exc.start}); "
                               "export the project again as JSON", file=path) from exc
     try:
-        tasks = json.loads(content)
-    except json.JSONDecodeError as exc:
-        raise AnnotationError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-                              file=path) from exc
-    except RecursionError as exc:
-        raise AnnotationError("invalid JSON: nested too deeply", file=path) from exc
+        tasks = parse_json(content)
+    except JsonError as exc:
+        where = f" at line {exc.lineno} column {exc.colno}" if exc.lineno is not None else ""
+        raise AnnotationError(f"invalid JSON{where}: {exc.message}", file=path) from None
     return parse_tasks(tasks, schema, file=str(path), source=source)
 
 

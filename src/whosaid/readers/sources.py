@@ -13,7 +13,7 @@ from pathlib import Path
 
 from whosaid.documents import Document
 from whosaid.errors import AnnotationError
-from whosaid.files import resolve_polnear_root
+from whosaid.files import check_input_file, resolve_polnear_root
 from whosaid.schema import Schema
 
 
@@ -48,6 +48,8 @@ def load_source_with_report(spec, schema: Schema | None = None, *, split: str | 
         path = resolve_polnear_root(polnear_root)
     if not path.exists():
         raise AnnotationError("no such file or directory", file=path)
+    if not path.is_dir():
+        check_input_file(path)  # a FIFO or device would block the reader
 
     if path.is_file() and path.suffix == ".json":
         from whosaid.readers.labelstudio_json import read_export  # lazy: written by another module, heavier

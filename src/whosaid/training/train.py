@@ -166,9 +166,11 @@ def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear:
 
     started = time.time()
     run_dir = Path(output_dir)
-    if run_dir.exists() and (run_dir / "model").exists() and not resume:
-        raise WhosaidError(f"{run_dir} already holds a trained model; choose another --output-dir or pass --resume")
+    from whosaid.training.resume import begin, plan_start
+
+    start = plan_start(cfg, run_dir, resume)  # the --resume rules: refused before anything is written
     run_dir.mkdir(parents=True, exist_ok=True)
+    begin(cfg, run_dir, start)  # incomplete checkpoints moved aside: fit resumes from the newest one left
     world_rank = int(os.environ.get("RANK", "0"))
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     log.info("process %d of %d", world_rank, world_size)
