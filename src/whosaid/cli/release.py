@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--polnear", help="PolNeAR root (default $WHOSAID_POLNEAR or ../shared/polnear)")
     p.add_argument("--tolerance", type=float, default=0.001,
                    help="largest allowed strict-F1 difference per layer and label (default 0.001)")
+    p.add_argument("--note", help="a paragraph for the card's 'Training recipe' section (e.g. the stages)")
     p.add_argument("--card-copy", default="model_card.md",
                    help="also write the card here (default: the top-level model_card.md; '' to skip)")
     return p
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         check = release(args.model, args.target or SHIPPED_MODEL, data=args.data, polnear=args.polnear,
-                        tolerance=args.tolerance, card_copy=args.card_copy or None)
+                        tolerance=args.tolerance, card_copy=args.card_copy or None, note=args.note)
     except WhosaidError as exc:
         return fail(exc, EXIT_USAGE)
     print(f"released {args.target or SHIPPED_MODEL}: {release_summary(check)}", file=sys.stderr)

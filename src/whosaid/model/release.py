@@ -45,7 +45,7 @@ def compare_precisions(fp32: dict, fp16: dict, tolerance: float) -> list[str]:
             if k not in a or k not in b or abs(a[k] - b[k]) > tolerance]
 
 
-def _card(run_model: Path, metrics: dict, check: dict) -> str:
+def _card(run_model: Path, metrics: dict, check: dict, note: str | None = None) -> str:
     from huggingface_hub import ModelCard
 
     source = run_model / "README.md"
@@ -79,6 +79,8 @@ def _card(run_model: Path, metrics: dict, check: dict) -> str:
                   f"torch backend ({model.get('seconds')} s; batch size {check.get('batch_size')}) on "
                   f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}); "
                   "`benchmarks/bench_inference.py` compares backends."]
+    if note:
+        lines += ["", "## Training recipe", "", note]
     lines += ["", "## Data and terms", "", DATA_TERMS, "",
               "## Known limits", "",
               "- Stance is the weakest layer: check every SUPPORT/OPPOSE label against the text.",
@@ -91,7 +93,8 @@ def _card(run_model: Path, metrics: dict, check: dict) -> str:
 
 def release(run_model: str | Path, target: str | Path, *, data: str = "polnear:dev",
             polnear: str | None = None, overlays: str | None = "data/polnear-gold",
-            tolerance: float = 0.001, batch_size: int = 16, card_copy: str | Path | None = None) -> dict:
+            tolerance: float = 0.001, batch_size: int = 16, card_copy: str | Path | None = None,
+            note: str | None = None) -> dict:
     """Convert `run_model` to float16 into `target` after checking dev scores; return the check."""
     from transformers import AutoTokenizer
 
@@ -121,7 +124,7 @@ def release(run_model: str | Path, target: str | Path, *, data: str = "polnear:d
         if problems:
             raise WhosaidError("float16 copy does not match the float32 run on " + data + "; nothing "
                                "replaced: " + "; ".join(problems[:3]))
-        card = _card(run_model, fp16, check)
+        card = _card(run_model, fp16, check, note)
         write_text_atomic(staging / "README.md", card)
         write_json_atomic(staging / "release.json", check)
         if target.exists():
