@@ -94,7 +94,7 @@ def prepare_onnx(args) -> dict:
             target = Path(args.onnx_dir) / path.name
         started = time.perf_counter()
         kw = {"keep_fp32": keep, "per_channel": not args.int8_per_tensor} if quantize else {}
-        paths[quantize] = str(export_onnx(model_dir, target, quantize=quantize, **kw))
+        paths[quantize] = str(export_onnx(model_dir, target, quantize=quantize, overwrite=True, **kw))
         seconds[Path(paths[quantize]).name] = round(time.perf_counter() - started, 1)
     return {"onnx": paths[False], "onnx-int8": paths[True], "exported_seconds": seconds,
             "int8_recipe": recipe(paths[True])}

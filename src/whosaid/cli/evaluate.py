@@ -5,7 +5,6 @@ metrics of any saved model on any annotated data, through the same `Predictor` t
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from whosaid.cli import add_overwrite_option, check_output, fail, show_result
 from whosaid.cli.options import add_model_options, parse_model_args, predictor_options
@@ -32,12 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_model_args(build_parser(), argv)
     from whosaid.evaluation.evaluate import evaluate
     from whosaid.files import check_model_dir
+    from whosaid.readers.sources import source_path
 
     try:  # the model directory, the data and the output are checked before the model loads
         check_model_dir(args.model)
-        data = data_path(args.data)
-        check_output(args.output, args, reads=[data] if data.is_file() else [],
-                     read_dirs=[args.model, data if data.is_dir() else None, args.overlays or None])
+        data = source_path(args.data, args.polnear)
+        check_output(args.output, args, reads=[data], read_dirs=[args.model, data, args.overlays or None])
         metrics = evaluate(args.model, args.data, split=args.split, polnear=args.polnear,
                            overlays=args.overlays or None, constrained=not args.no_constrained,
                            **predictor_options(args))
@@ -47,14 +46,3 @@ def main(argv: list[str] | None = None) -> int:
 
     return show_result(format_metrics(metrics), metrics, args.output, saved="metrics")
 
-
-def data_path(spec: str) -> Path:
-    """The file or directory a data spec (`PATH`, `PATH:split`, `polnear:dev`) reads."""
-    from whosaid.readers.sources import _split_spec
-
-    path, _ = _split_spec(spec)
-    if str(path) == "polnear" and not path.exists():
-        from whosaid.files import polnear_root_candidate
-
-        path = polnear_root_candidate(None)[0]
-    return path

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from whosaid.cli import add_overwrite_option
 from whosaid.errors import WhosaidError
 from whosaid.model.onnx import DEFAULT_KEEP_FP32
 
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "or $WHOSAID_MODEL)")
     p.add_argument("--output", help="ONNX file to write (default: the cache that --backend onnx reads, "
                                     "$WHOSAID_CACHE or ~/.cache/whosaid/onnx/<weights hash>/)")
+    add_overwrite_option(p)
     p.add_argument("--quantize", action="store_true", help="dynamic int8 quantization of the encoder weights")
     p.add_argument("--no-optimize", action="store_true", help="skip onnxruntime's BERT graph fusions")
     p.add_argument("--per-tensor", action="store_true",
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         path = export_onnx(args.model, args.output, quantize=args.quantize, optimize=not args.no_optimize,
                            keep_fp32=tuple(args.keep_fp32) if args.keep_fp32 is not None else DEFAULT_KEEP_FP32,
-                           per_channel=not args.per_tensor)
+                           per_channel=not args.per_tensor, overwrite=args.overwrite)
     except WhosaidError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

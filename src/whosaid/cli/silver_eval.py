@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from whosaid.cli import fail, show_result
+from whosaid.cli import add_overwrite_option, check_output, fail, show_result
 from whosaid.cli.options import add_model_options, parse_model_args, predictor_options
 from whosaid.errors import WhosaidError
 
@@ -20,7 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--polnear", help="PolNeAR root (default $WHOSAID_POLNEAR or ../shared/polnear)")
     p.add_argument("--overlays", default="data/polnear-gold",
                    help="gold figure/stance overlays for PolNeAR (dir with <split>/)")
-    p.add_argument("--output", help="write the results JSON here")
+    p.add_argument("--output", help="write the results JSON here (atomically; never a data file)")
+    add_overwrite_option(p)
     add_model_options(p, required=False, model_help="also score this trained model directory")
     return p
 
@@ -29,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_model_args(build_parser(), argv, default_model=False)
     from whosaid.evaluation.silver_eval import default_sources, format_quality, silver_eval
 
-    try:
+    try:  # the output is checked before any work: never a data file, never inside a directory read
+        from whosaid.readers.sources import source_path
+
+        data = [source_path(d, args.polnear) for d in (args.data or [])]
+        check_output(args.output, args, reads=data, read_dirs=[args.model, args.overlays or None, *data])
         predictor = None
         if args.model:
             from whosaid.inference.predictor import Predictor

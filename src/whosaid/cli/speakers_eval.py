@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from whosaid.cli import fail, show_result
+from whosaid.cli import add_overwrite_option, check_output, fail, show_result
 from whosaid.cli.options import add_model_options, parse_model_args, predictor_options
 from whosaid.errors import WhosaidError
 
@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gold overlays for PolNeAR (dir with <split>/; their 'entities' are the gold)")
     p.add_argument("--ablation", action="store_true", help="also the accuracy with each resolver component off")
     p.add_argument("--errors", type=int, default=0, metavar="N", help="list the first N mistakes (gold spans)")
-    p.add_argument("--output", help="write the results JSON here (atomically)")
+    p.add_argument("--output", help="write the results JSON here (atomically; never a data file)")
+    add_overwrite_option(p)
     add_model_options(p, required=False, model_help="also score this model's attributions end to end")
     return p
 
@@ -36,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         return fail("--errors must be at least 0")
     from whosaid.evaluation.speakers import format_speakers, speakers_eval
 
-    try:
+    try:  # the output is checked before any work: never a data file, never inside a directory read
+        from whosaid.readers.sources import source_path
+
+        data = [source_path(d, args.polnear) for d in [args.data]]
+        check_output(args.output, args, reads=data, read_dirs=[args.model, args.overlays or None, *data])
         predictor = None
         if args.model:
             from whosaid.inference.predictor import Predictor

@@ -41,7 +41,7 @@ from typing import Sequence
 import numpy as np
 
 from whosaid.errors import ModelLoadError
-from whosaid.files import cache_dir, check_model_dir, is_model_dir, write_atomic
+from whosaid.files import cache_dir, check_model_dir, check_output_path, is_model_dir, write_atomic
 
 ONNX_NAME = "model.onnx"
 INT8_NAME = "model.int8.onnx"
@@ -204,17 +204,21 @@ def _quantize(fp32_model, out: Path, keep_fp32: Sequence[str], per_channel: bool
 
 def export_onnx(model_dir: str | Path, out_path: str | Path | None = None, *, quantize: bool = False,
                 optimize: bool = True, keep_fp32: Sequence[str] = DEFAULT_KEEP_FP32,
-                per_channel: bool = PER_CHANNEL) -> Path:
+                per_channel: bool = PER_CHANNEL, overwrite: bool = False) -> Path:
     """Export a saved model directory to ONNX (int8 with `quantize`); return the file written.
 
     Defaults to `onnx_path` (the cache `--backend onnx` reads). The fp32 file is
-    written there too when quantizing into the cache.
+    written there too when quantizing into the cache. An `out_path` inside the model
+    directory, or an existing one without `overwrite`, is refused (`OutputError`)
+    before any work.
     """
     import onnx
 
     model_dir = Path(model_dir)
     if not is_model_dir(model_dir):
         raise ModelLoadError(f"{model_dir} is not a model directory (no config.json)")
+    if out_path is not None:
+        check_output_path(out_path, read_dirs=[model_dir], overwrite=overwrite)
     out = Path(out_path) if out_path is not None else onnx_path(model_dir, quantize)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not os.access(out.parent, os.W_OK):

@@ -36,6 +36,17 @@ def _is_polnear_root(path: Path) -> bool:
     return (path / "train").is_dir() or (path / "dev").is_dir()
 
 
+def source_path(spec, polnear_root=None) -> Path:
+    """The file or directory a source spec (`PATH`, `PATH:split`, `polnear:dev`) reads
+    (not checked; for the output checks of the commands that read it)."""
+    path, _ = _split_spec(spec)
+    if str(path) == "polnear" and not path.exists():
+        from whosaid.files import polnear_root_candidate
+
+        path = polnear_root_candidate(polnear_root)[0]
+    return path
+
+
 def load_source_with_report(spec, schema: Schema | None = None, *, split: str | None = None,
                             polnear_root=None):
     """Documents of one source, and the PolnearReport when it is PolNeAR (else None)."""

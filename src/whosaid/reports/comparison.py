@@ -14,7 +14,7 @@ from typing import Sequence
 import yaml
 
 from whosaid.errors import WhosaidError
-from whosaid.files import write_bytes_atomic
+from whosaid.files import check_output_path, write_bytes_atomic
 from whosaid.reports.markdown import AVERAGES, cell, describe_data, dig, fmt, union
 
 
@@ -97,14 +97,17 @@ def compare_runs(run_dirs: Sequence[str | Path], metrics_name: str = "metrics.js
 
 
 def plot_comparison(run_dirs: Sequence[str | Path], png_path: str | Path,
-                    metrics_name: str = "metrics.json") -> Path:
-    """Grouped bar chart of strict F1 per layer/label, one bar per run; written atomically."""
+                    metrics_name: str = "metrics.json", *, overwrite: bool = False) -> Path:
+    """Grouped bar chart of strict F1 per layer/label, one bar per run; written atomically.
+    Refused (`OutputError`, before any work) inside a run directory, or over an existing
+    file unless `overwrite`."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     run_dirs = [Path(r) for r in run_dirs]
     if not run_dirs:
         raise WhosaidError("no run directories to compare")
+    check_output_path(png_path, read_dirs=run_dirs, overwrite=overwrite, flag="chart")
     metrics = [load_run(r, metrics_name)[0].get("layers", {}) for r in run_dirs]
     groups = [(layer, label) for layer in union(metrics)
               for label in union([l for l in m.get(layer, {}) if l not in AVERAGES] for m in metrics)]
