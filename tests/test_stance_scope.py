@@ -140,3 +140,18 @@ def test_tiny_model_with_attribution_scope_gives_every_attribution_one_stance(tm
                 [b for b in doc.attributions if b.cues and b.cues[0] == a.cues[0]]) > 1
     judged = predictor.predict_stances([_doc()])
     assert all(a.stance in ("SUPPORT", "OPPOSE", "NEUTRAL") for a in judged[0].attributions)
+
+
+def test_comparison_shows_stance_on_gold_attributions(tmp_path):
+    import json
+
+    from whosaid.reports.comparison import compare_runs
+
+    for name, macro in (("a", 0.3), ("b", 0.6)):
+        (tmp_path / name).mkdir()
+        stance = {"accuracy": 0.5, "macro_f1": 0.4, "support": 3, "confusion": {},
+                  "on_gold_cues": {"accuracy": 0.7, "macro_f1": macro, "support": 5, "confusion": {}}}
+        (tmp_path / name / "metrics.json").write_text(json.dumps({"layers": {}, "stance": stance}))
+    table = compare_runs([tmp_path / "a", tmp_path / "b"])
+    row = next(line for line in table.splitlines() if line.startswith("| stance macro-F1 on gold attributions"))
+    assert "0.300" in row and "0.600" in row

@@ -74,6 +74,11 @@ def _comparison_rows(runs: list[tuple[dict, dict]]) -> list[tuple[str, list[str]
     rows.append(("attribution F1", [fmt(dig(m, "attributions", "f1")) for m, _ in runs]))
     rows.append(("stance accuracy", [fmt(dig(m, "stance", "accuracy")) for m, _ in runs]))
     rows.append(("stance macro-F1", [fmt(dig(m, "stance", "macro_f1")) for m, _ in runs]))
+    if any(dig(m, "stance", "on_gold_cues") for m, _ in runs):
+        rows.append(("stance accuracy on gold attributions",
+                     [fmt(dig(m, "stance", "on_gold_cues", "accuracy")) for m, _ in runs]))
+        rows.append(("stance macro-F1 on gold attributions",
+                     [fmt(dig(m, "stance", "on_gold_cues", "macro_f1")) for m, _ in runs]))
     if any("stance_on_gold_cues" in m for m, _ in runs):
         rows.append(("stance accuracy at gold cues",
                      [fmt(dig(m, "stance_on_gold_cues", "accuracy")) for m, _ in runs]))
