@@ -9,9 +9,12 @@ scores; `studio suggest` lists the most uncertain tasks still to annotate; `stud
 train` continues training a model on the project's annotations (configs/update.yaml:
 replay of the original data, held-out check, served only if not worse).
 
-The server URL and API token come from `--url`/`--token` or `LABEL_STUDIO_URL` /
-`LABEL_STUDIO_API_KEY`. The token is only handed to the client: it is never printed,
-logged or written, and every error message is scrubbed of it. Every failure (server
+The server URL and API token come from `--url`/`--token` (before or after the
+subcommand) or `LABEL_STUDIO_URL` / `LABEL_STUDIO_API_KEY`. The token, and credentials
+written inside the URL, are only handed to the client: never printed, logged or
+written; every message, usage errors included, is scrubbed of them in every form they
+can take (as is, JSON- or percent-escaped). A server answer that lacks what was asked
+for (a project id, say) is an error, not a success. Every failure (server
 unreachable, token refused, project missing, timeout, bad data) ends in one line on
 stderr and exit status 1, never a traceback.
 """
@@ -26,20 +29,58 @@ from typing import Any, Callable
 
 from whosaid.studio.client import (TOKEN_ENV, URL_ENV, Connection, StudioError, check_model_labels, connect,
                                    connection_settings, describe_failure, export_project, import_articles,
-                                   scrub, upload_predictions, upsert_project)
+                                   scrub, upload_predictions, upsert_project, url_secrets)
 
 EXIT_ERROR, EXIT_USAGE = 1, 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="whosaid studio", description="The annotation loop with a Label Studio server.")
-    parser.add_argument("--url", default=None, help=f"server URL (default: ${URL_ENV})")
-    parser.add_argument("--token", default=None,
+class SecretParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors never show a secret (the token, credentials
+    in the URL), in any form `scrub` knows; the secrets are found in argv first."""
+
+    secrets: tuple[str, ...] = ()
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {scrub(message, *SecretParser.secrets)}\n")
+
+
+def _option_values(argv: list[str], option: str) -> list[str]:
+    """Values given to `option` (or an abbreviation argparse would accept) in argv."""
+    out = []
+    for i, arg in enumerate(argv):
+        name, eq, value = arg.partition("=")
+        if len(name) > 3 and option.startswith(name):
+            if eq:
+                out.append(value)
+            elif i + 1 < len(argv):
+                out.append(argv[i + 1])
+    return out
+
+
+def argv_secrets(argv: list[str], env: dict | None = None) -> tuple[str, ...]:
+    """Every secret the command line or environment holds: tokens, URL credentials."""
+    env = os.environ if env is None else env
+    tokens = _option_values(argv, "--token") + [env.get(TOKEN_ENV) or ""]
+    urls = _option_values(argv, "--url") + [env.get(URL_ENV) or ""]
+    return tuple(s for s in tokens + [c for u in urls for c in url_secrets(u)] if s and s.strip())
+
+
+def _connection_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """--url --token --timeout: accepted before the subcommand and after it."""
+    default = (lambda value: value) if top else (lambda value: argparse.SUPPRESS)
+    parser.add_argument("--url", default=default(None), help=f"server URL (default: ${URL_ENV})")
+    parser.add_argument("--token", default=default(None),
                         help=f"API token (default: ${TOKEN_ENV}; prefer the variable: "
                              "arguments are visible to other users in the process list)")
-    parser.add_argument("--timeout", type=float, default=30.0,
+    parser.add_argument("--timeout", type=float, default=default(30.0),
                         help="seconds to wait for each server answer (default 30)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = SecretParser(
+        prog="whosaid studio", description="The annotation loop with a Label Studio server.")
+    _connection_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("project", help="create or update (by title) a project; prints its id")
@@ -96,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, default=None,
                    help="score the tasks with this model now (default: the uncertainty score of each "
                         "task's latest prediction, as `whosaid serve` sets it)")
+    for command in sub.choices.values():  # the connection options after the subcommand too
+        _connection_options(command, top=False)
     return parser
 
 
@@ -205,6 +248,8 @@ def needs_server(args: argparse.Namespace) -> bool:
 
 def main(argv: list[str] | None = None,
          client_factory: Callable[[Connection], Any] = connect) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    SecretParser.secrets = argv_secrets(argv)
     args = build_parser().parse_args(argv)
     conn: Connection | None = None
     try:
@@ -216,7 +261,7 @@ def main(argv: list[str] | None = None,
         print("whosaid studio: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - every failure becomes one clean line
-        token = conn.token if conn else (args.token or os.environ.get(TOKEN_ENV))
+        secrets = SecretParser.secrets + ((conn.token, *url_secrets(conn.url)) if conn else ())
         message = describe_failure(exc, conn, getattr(args, "project", None))
-        print(f"whosaid studio {args.command}: error: {scrub(message, token)}", file=sys.stderr)
+        print(f"whosaid studio {args.command}: error: {scrub(message, *secrets)}", file=sys.stderr)
         return EXIT_ERROR

@@ -63,6 +63,16 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
+def answered_id(obj: Any, what: str) -> int:
+    """The id of an object the server answered with; `StudioError` when there is none (a
+    server answering 200 with `{}` is not a Label Studio server doing what was asked)."""
+    ident = _get(obj, "id") if obj is not None else None
+    if not isinstance(ident, int) or isinstance(ident, bool):
+        raise StudioError(f"Label Studio answered without a {what} id ({'nothing' if obj is None else 'id ' + repr(ident)[:40]}); "
+                          "is the URL that of a Label Studio server?")
+    return ident
+
+
 def get_project(client: Any, project_id: int) -> Any:
     return client.projects.get(id=project_id)
 
@@ -217,10 +227,10 @@ def upsert_project(client: Any, title: str, label_config: Path | None = None) ->
         raise StudioError(f"{len(same)} projects are titled {title!r} (ids "
                           f"{', '.join(str(_get(p, 'id')) for p in same)}); rename all but one")
     if same:
-        project_id = _get(same[0], "id")
+        project_id = answered_id(same[0], "project")
         client.projects.update(id=project_id, label_config=xml)
         return project_id, False
-    return _get(client.projects.create(title=title, label_config=xml), "id"), True
+    return answered_id(client.projects.create(title=title, label_config=xml), "project"), True
 
 
 def import_articles(client: Any, project_id: int, inputs) -> tuple[int, int]:
@@ -236,7 +246,11 @@ def import_articles(client: Any, project_id: int, inputs) -> tuple[int, int]:
     known = {text for _, text in map(_task_keys, _all_tasks(client, project_id))}
     new = [t for t in tasks if t["data"].get("text") not in known]
     if new:
-        client.projects.import_tasks(id=project_id, request=new)
+        answer = client.projects.import_tasks(id=project_id, request=new)
+        count = _get(answer, "task_count") if answer is not None else None
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise StudioError(f"Label Studio answered the import into project {project_id} without a task count; "
+                              "check the project in Label Studio before importing again")
     return len(new), len(tasks)
 
 
@@ -283,7 +297,7 @@ def upload_predictions(client: Any, project_id: int, file: Path, *, model: Path 
                 kwargs["model_version"] = str(version)
             if pred.get("score") is not None:
                 kwargs["score"] = float(pred["score"])
-            client.predictions.create(**kwargs)
+            answered_id(client.predictions.create(**kwargs), "prediction")
             count += 1
     return count, skipped
 
@@ -293,7 +307,7 @@ def download_export(client: Any, project_id: int, timeout: float) -> bytes:
     exports = client.projects.exports
     snapshot = exports.create(id=project_id, title="whosaid studio export",
                               serialization_options=SERIALIZATION_OPTIONS)
-    export_id = _get(snapshot, "id")
+    export_id = answered_id(snapshot, "export")
     deadline = time.monotonic() + timeout
     while _get(snapshot, "status") not in ("completed", None):
         if _get(snapshot, "status") == "failed":
@@ -353,9 +367,12 @@ def connection_settings(url: str | None, token: str | None, timeout: float, env:
     if not url:
         raise StudioError(f"no Label Studio URL: pass --url or set {URL_ENV}")
     if not url.startswith(("http://", "https://")):
-        raise StudioError(f"Label Studio URL must start with http:// or https://: {url!r}")
+        raise StudioError(f"Label Studio URL must start with http:// or https://: {display_url(url)!r}")
     if not token:
         raise StudioError(f"no API token: set {TOKEN_ENV} (or pass --token)")
+    if not (token.isascii() and token.isprintable()):  # an HTTP header carries printable ASCII only
+        raise StudioError(f"the API token holds characters an HTTP header cannot carry (non-ASCII or "
+                          f"control characters); check {TOKEN_ENV} (or --token)")
     if timeout <= 0:
         raise StudioError("--timeout must be positive")
     return Connection(url=url, token=token, timeout=timeout)
@@ -366,7 +383,7 @@ def describe_failure(exc: BaseException, conn: Connection | None,
     """One line for the user; never the token, never a traceback."""
     import httpx
 
-    where = f"Label Studio at {conn.url}" if conn else "Label Studio"
+    where = f"Label Studio at {display_url(conn.url)}" if conn else "Label Studio"
     status = getattr(exc, "status_code", None)
     if isinstance(exc, httpx.TimeoutException):
         return f"{where} did not answer within {conn.timeout:g} s (raise --timeout?)"
@@ -390,5 +407,49 @@ def describe_failure(exc: BaseException, conn: Connection | None,
 
 
 
-def scrub(message: str, token: str | None) -> str:
-    return message.replace(token, "***") if token else message
+def secret_forms(secret: str) -> set[str]:
+    """The ways `secret` can appear in a message: as is, JSON-escaped (a server echoing
+    it in a JSON body), Python-escaped (a repr), percent-encoded (inside a URL)."""
+    from urllib.parse import quote, quote_plus, unquote
+
+    forms = {secret, unquote(secret), json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+             repr(secret)[1:-1], repr(secret.encode("utf-8", "surrogateescape"))[2:-1],
+             quote(secret, safe=""), quote_plus(secret, safe="")}
+    return {f for f in forms if f}
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The credentials written inside a URL (`https://user:pass@host`): user, password, both."""
+    if not url:
+        return []
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    return [s for s in (userinfo, parts.username, parts.password) if s]
+
+
+def display_url(url: str) -> str:
+    """`url` as it may be printed: credentials inside it replaced by ***."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<the Label Studio URL>"
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+
+
+def scrub(message: str, *secrets: str | None) -> str:
+    """`message` with every form (`secret_forms`) of every secret replaced by ***, the
+    longest first."""
+    forms = sorted({f for s in secrets if s for f in secret_forms(s) if len(f) >= 4 or (f == s and len(f) > 1)},
+                   key=len, reverse=True)
+    for f in forms:
+        message = message.replace(f, "***")
+    return message
