@@ -143,6 +143,27 @@ def _check_model(model_dir: str) -> None:
         raise ModelLoadError(f"{path} does not hold a whosaid model (config.json lacks schema/encoder)")
 
 
+def _output_problem(outdir: Path, model_dir: Path, files) -> str | None:
+    """Why OUTDIR cannot hold this job's output (before any work), or None."""
+    target = outdir.resolve()
+    if target.exists() and not target.is_dir():
+        return "exists and is not a directory"
+    model = model_dir.resolve()
+    if target == model or model in target.parents:
+        return f"lies inside the model directory {model_dir}; write the output elsewhere"
+    for f in files:
+        if f.kind != "error" and target in Path(f.key).resolve().parents:
+            return f"holds an input ({f.path}); write the output elsewhere"
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        probe = target / ".whosaid-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot write there: {exc.strerror or exc}"
+    return None
+
+
 def _start_ray(opts: BatchOptions, cpus: int) -> bool:
     """Connect to (or start) Ray; True when this call started the connection."""
     import ray
@@ -150,10 +171,19 @@ def _start_ray(opts: BatchOptions, cpus: int) -> bool:
     if ray.is_initialized():
         return False
     quiet = dict(log_to_driver=False, logging_level=logging.ERROR)
-    if opts.address:
-        ray.init(address=opts.address, **quiet)
-    else:
-        ray.init(num_cpus=cpus, include_dashboard=False, **quiet)
+    for attempt in (1, 2):  # a local start gives up after 30 s on a machine too busy to answer: try once more
+        try:
+            if opts.address:
+                ray.init(address=opts.address, **quiet)
+            else:
+                ray.init(num_cpus=cpus, include_dashboard=False, **quiet)
+            return True
+        except Exception as exc:
+            ray.shutdown()
+            if opts.address or attempt == 2:
+                where = f"the Ray cluster at {opts.address}" if opts.address else "Ray on this machine"
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise WhosaidError(f"cannot start or reach {where}: {detail}") from None
     return True
 
 
@@ -223,6 +253,10 @@ def run_batch(opts: BatchOptions) -> int:
     if not files:
         _say("error: no inputs (give .txt, .jsonl or .parquet files, directories or globs)")
         return EXIT_USAGE
+    problem = _output_problem(outdir, Path(opts.model), files)
+    if problem:
+        _say(f"error: --output {outdir}: {problem}")
+        return EXIT_USAGE
     identity = {"model": _model_identity(opts),
                 "inputs": {"specs": list(opts.inputs), "files": len(files), "fingerprint": fingerprint(files)},
                 "format": opts.format, "shard_size": opts.shard_size, "max_chars": opts.max_chars}
@@ -273,7 +307,12 @@ def _run(opts: BatchOptions, outdir: Path, files, manifest: Manifest, identity: 
 
     t0 = time.perf_counter()
     local_cpus = max(1, (opts.workers or max(1, (os.cpu_count() or 1) // opts.threads)) * opts.threads)
-    owned = _start_ray(opts, local_cpus)
+    try:
+        owned = _start_ray(opts, local_cpus)
+    except WhosaidError as exc:
+        _say(f"error: {exc}")
+        manifest.data["runs"].pop()
+        return EXIT_FAILED
     pool = None
     try:
         run["ray_start_s"] = round(time.perf_counter() - t0, 3)
