@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import time
 from pathlib import Path
@@ -45,18 +46,45 @@ def compare_precisions(fp32: dict, fp16: dict, tolerance: float) -> list[str]:
             if k not in a or k not in b or abs(a[k] - b[k]) > tolerance]
 
 
-def _card(run_model: Path, metrics: dict, check: dict, note: str | None = None) -> str:
+def _released_body(body: str, name: str, metrics: dict) -> str:
+    """The run's card under the released name: the title and the run's own name replaced,
+    no machine paths, and the dev scores of the released weights instead of the run's
+    in-training evaluation."""
+    from whosaid.reports.model_card import metrics_markdown
+
+    title = re.search(r"^# Model card: (.+)$", body, flags=re.M)
+    if title:
+        body = body.replace(f"`{title.group(1)}`", f"`{name}`")
+    body = re.sub(r"^# .*$", f"# Model card: {name}", body, count=1, flags=re.M)
+    body = re.sub(r"`continued from the whosaid model [^`]*`",
+                  "a first-stage whosaid model (see Training recipe)", body)
+    scores = ", ".join(f"{layer} {rows['micro']['f1']:.3f}" for layer, rows in metrics.get("layers", {}).items()
+                       if "micro" in rows)
+    data = metrics.get("data", {})
+    body = re.sub(r"^Strict micro F1 on the dev data:.*$",
+                  f"Strict micro F1 of the released weights on {data.get('source', 'dev')} "
+                  f"({data.get('documents', '?')} articles): {scores}.", body, flags=re.M)
+    evaluation = re.search(r"^## Evaluation\n.*?(?=^## )", body, flags=re.M | re.S)
+    if evaluation:
+        body = body.replace(evaluation.group(0), "## Evaluation\n\nThe released (float16) weights on "
+                            f"{data.get('source', 'dev')}, decoded with the same code path as predictions:\n\n"
+                            + metrics_markdown(metrics) + "\n")
+    return body
+
+
+def _card(run_model: Path, metrics: dict, check: dict, note: str | None = None, name: str = "whosaid-news") -> str:
     from huggingface_hub import ModelCard
 
     source = run_model / "README.md"
-    body = source.read_text(encoding="utf-8") if source.is_file() else "# whosaid-news\n"
-    card = ModelCard(body)
+    body = source.read_text(encoding="utf-8") if source.is_file() else f"# {name}\n"
+    card = ModelCard(_released_body(body, name, metrics))
     data = card.data
     data.library_name = data.library_name or "whosaid"
     data.pipeline_tag = "token-classification"
     data.language = data.language or ["en"]
     data.license = "other"
     data.datasets = data.datasets or ["PolNeAR"]
+    data.base_model = "sentence-transformers/all-MiniLM-L6-v2"
     layers = {f"{layer}_micro_f1": round(rows["micro"]["f1"], 4)
               for layer, rows in metrics.get("layers", {}).items() if "micro" in rows}
     data.metrics = sorted(set((data.metrics or []) + ["f1"]))
@@ -124,7 +152,7 @@ def release(run_model: str | Path, target: str | Path, *, data: str = "polnear:d
         if problems:
             raise WhosaidError("float16 copy does not match the float32 run on " + data + "; nothing "
                                "replaced: " + "; ".join(problems[:3]))
-        card = _card(run_model, fp16, check, note)
+        card = _card(run_model, fp16, check, note, name=target.name)
         write_text_atomic(staging / "README.md", card)
         write_json_atomic(staging / "release.json", check)
         if target.exists():
