@@ -142,13 +142,13 @@ def test_missing_url_or_token_is_a_clean_error(monkeypatch, capsys, label_config
     monkeypatch.delenv(unset)
     client = FakeClient(label_config)
     code, out, err = run(["check", "--project", "7"], client, capsys)
-    assert code == 1 and expected in err and "Traceback" not in err
+    assert code == 2 and expected in err and "Traceback" not in err  # a configuration error
     assert client.calls == []
 
 
 def test_bad_url_scheme(capsys, label_config):
     code, _, err = run(["--url", "localhost:8080", "check", "--project", "7"], FakeClient(label_config), capsys)
-    assert code == 1 and "http://" in err
+    assert code == 2 and "http://" in err
 
 
 # --------------------------------------------------------------- error messages

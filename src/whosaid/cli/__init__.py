@@ -79,7 +79,7 @@ def usage() -> str:
     lines = ["usage: whosaid [--version] COMMAND [ARGS...]", "", "commands:"]
     lines += [f"  {name:12s} {help_}" for name, (_, help_) in COMMANDS.items()]
     lines += ["", "`whosaid COMMAND --help` describes a command. Exit status: 0 ok, "
-              "1 some inputs failed, 2 usage or configuration error."]
+              "1 some inputs failed, 2 usage or configuration error, 130 interrupted."]
     return "\n".join(lines)
 
 
@@ -99,7 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         print(usage(), file=sys.stderr if argv else sys.stdout)
         return EXIT_USAGE
     module, _ = COMMANDS[argv[0]]
-    return importlib.import_module(module).main(argv[1:]) or EXIT_OK
+    try:
+        return importlib.import_module(module).main(argv[1:]) or EXIT_OK
+    except KeyboardInterrupt:
+        print(f"whosaid {argv[0]}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         return fail(exc)
     try:
         return _predict(args, job, PredictionInterrupted, run)
+    except KeyboardInterrupt:  # while the model loads, say (during prediction: PredictionInterrupted)
+        print("interrupted: nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         job.close()
 

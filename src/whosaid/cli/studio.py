@@ -16,7 +16,8 @@ written; every message, usage errors included, is scrubbed of them in every form
 can take (as is, JSON- or percent-escaped). A server answer that lacks what was asked
 for (a project id, say) is an error, not a success. Every failure (server
 unreachable, token refused, project missing, timeout, bad data) ends in one line on
-stderr and exit status 1, never a traceback.
+stderr and exit status 1, never a traceback; a missing or malformed URL or token is a
+configuration error (exit status 2) found before any request.
 """
 
 from __future__ import annotations
@@ -255,7 +256,12 @@ def main(argv: list[str] | None = None,
     try:
         if not needs_server(args):
             return COMMANDS[args.command](None, args)
-        conn = resolve_connection(args)
+        try:
+            conn = resolve_connection(args)
+        except StudioError as exc:  # a configuration error: no request was made
+            print(f"whosaid studio {args.command}: error: {scrub(str(exc), *SecretParser.secrets)}",
+                  file=sys.stderr)
+            return EXIT_USAGE
         return COMMANDS[args.command](client_factory(conn), args)
     except KeyboardInterrupt:
         print("whosaid studio: interrupted", file=sys.stderr)
