@@ -56,6 +56,8 @@ def _released_body(body: str, name: str, metrics: dict) -> str:
     if title:
         body = body.replace(f"`{title.group(1)}`", f"`{name}`")
     body = re.sub(r"^# .*$", f"# Model card: {name}", body, count=1, flags=re.M)
+    body = re.sub(r"(?<![\w.])/\S*/(runs/)", r"\1", body)  # machine paths of the run -> runs/...
+    body = re.sub(r" --polnear /\S+", "", body)
     body = re.sub(r"`continued from the whosaid model [^`]*`",
                   "a first-stage whosaid model (see Training recipe)", body)
     scores = ", ".join(f"{layer} {rows['micro']['f1']:.3f}" for layer, rows in metrics.get("layers", {}).items()
