@@ -91,7 +91,10 @@ def test_plot_and_cli(tmp_path, runs, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "run_small" in out and "0.688" in out
     assert (tmp_path / "table.md").read_text() == out
-    assert (tmp_path / "comparison.png").stat().st_size > 1000
+    assert not list(tmp_path.glob("*.png"))  # no chart unless --chart names one
+    assert compare_main([str(r) for r in runs] + ["--chart", "c.png"]) == 0
+    assert (tmp_path / "c.png").stat().st_size > 1000
+    (tmp_path / "c.png").unlink()
 
     assert compare_main([str(runs[0]), str(tmp_path / "nope"), "--chart", "c.png"]) == 2
     assert "nope" in capsys.readouterr().err

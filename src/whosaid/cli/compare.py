@@ -1,4 +1,5 @@
-"""`whosaid compare RUN_DIR...`: side-by-side metrics of several runs (markdown table and bar chart)."""
+"""`whosaid compare RUN_DIR... [--output MD] [--chart PNG]`: side-by-side metrics of several runs
+(a markdown table on stdout; a bar chart only where --chart names a file)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="whosaid compare", description="Side-by-side metrics of several runs.")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories holding metrics.json")
     p.add_argument("--output", help="also write the markdown table here (atomically)")
-    p.add_argument("--chart", default="comparison.png", help="bar chart PNG (default: comparison.png)")
+    p.add_argument("--chart", metavar="PNG", help="also draw a bar chart of strict F1 per label into this PNG "
+                                                   "(none without it)")
     p.add_argument("--metrics-name", default="metrics.json", help="metrics file name inside each run")
     add_overwrite_option(p)
     return p
@@ -36,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.output:
             write_text_atomic(args.output, table)
             print(f"table written to {args.output}", file=sys.stderr)
-        plot_comparison(args.runs, args.chart, args.metrics_name, overwrite=True)  # checked above
-        print(f"chart written to {args.chart}", file=sys.stderr)
+        if args.chart:
+            plot_comparison(args.runs, args.chart, args.metrics_name, overwrite=True)  # checked above
+            print(f"chart written to {args.chart}", file=sys.stderr)
     except WhosaidError as exc:
         print(f"whosaid compare: error: {exc}", file=sys.stderr)
         return 2
