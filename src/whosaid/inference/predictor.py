@@ -41,10 +41,12 @@ class TorchBackend:
         self.model = model.eval()
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        # on the model's device (a GPU during training); no token types: windows are one segment
+        device = next(self.model.parameters()).device
         with torch.inference_mode():
-            out = self.model(input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(attention_mask),
-                             token_type_ids=torch.zeros_like(torch.from_numpy(input_ids)))
-        return out.logits.float().numpy()
+            out = self.model(input_ids=torch.from_numpy(input_ids).to(device),
+                             attention_mask=torch.from_numpy(attention_mask).to(device))
+        return out.logits.float().cpu().numpy()
 
 
 class Predictor:

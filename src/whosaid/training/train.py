@@ -1,21 +1,26 @@
-"""Config-driven training on the transformers `Trainer`.
+"""Config-driven training on the transformers `Trainer`, in four steps:
 
-`WhosaidTrainer` only changes what "evaluate" means: instead of token accuracy it
-decodes the dev documents with the same `Predictor` path users get and reports
-span-level metrics, which also drive best-checkpoint selection. Everything else
-(progress bars, logging, checkpoints, `--resume`, seeding, DDP under torchrun with
-the gloo backend on CPU) is the stock Trainer.
+1. `build_data`: read the configured sources, cut the training documents into labelled
+   windows (each source weighted), keep the dev documents whole;
+2. `build_model`: a new model on the configured encoder, or a trained model to continue;
+3. `fit`: `WhosaidTrainer` (`whosaid.training.trainer`) with the config's `training:`
+   block as `TrainingArguments` (`whosaid.training.arguments`) and the window collator
+   (`whosaid.training.collator`);
+4. `write_run`: the best model, metrics.json, config.yaml and the model card.
+
+A run directory holds `model/` (the result), `metrics.json`, `config.yaml`,
+`model_card.md`, `train.log` (every log entry, JSON lines) and `checkpoints/`: the
+newest resumable checkpoints (`--resume`) and `best/` (the best weights so far).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -26,29 +31,26 @@ from whosaid.errors import WhosaidError
 from whosaid.files import write_json_atomic, write_text_atomic
 from whosaid.schema import Schema
 from whosaid.training.data import LoadedSource, load_configured_source
+from whosaid.training.dev_eval import evaluate_model, flat_metrics  # noqa: F401  (imported from here too)
 from whosaid.windows.encoding import IGNORE, EncodingSettings, encode_documents
 
 log = logging.getLogger("whosaid.training.train")
 
 
 @dataclass
-class WindowCollator:
-    """Pads input ids, attention masks and the [layers, seq] label rows of a batch."""
+class TrainingData:
+    """What `build_data` reads: the tokenizer, the training windows and the dev documents."""
 
-    pad_token_id: int
+    schema: Schema
+    settings: EncodingSettings
+    tokenizer: object
+    train_sources: list[LoadedSource]
+    dev_sources: list[LoadedSource]
+    records: list[dict] = field(default_factory=list)   # {"input_ids", "labels"} per window
 
-    def __call__(self, features: list[dict]) -> dict:
-        width = max(len(f["input_ids"]) for f in features)
-        n_layers = len(features[0]["labels"])
-        ids = torch.full((len(features), width), self.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(features), width), dtype=torch.long)
-        labels = torch.full((len(features), n_layers, width), IGNORE, dtype=torch.long)
-        for i, f in enumerate(features):
-            n = len(f["input_ids"])
-            ids[i, :n] = torch.tensor(f["input_ids"])
-            mask[i, :n] = 1
-            labels[i, :, :n] = torch.tensor(f["labels"])
-        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(ids), "labels": labels}
+    @property
+    def dev_documents(self) -> list:
+        return [d for s in self.dev_sources for d in s.documents]
 
 
 def weighted_windows(windows: list, weight: float, rng: random.Random) -> list:
@@ -85,84 +87,158 @@ def balanced_class_weights(records: list[dict], schema: Schema, layers: list[str
     return out
 
 
-def flat_metrics(metrics: dict) -> dict[str, float]:
-    """The scalar metrics logged at each evaluation and used for model selection."""
-    out = {}
-    micro = [v["micro"]["f1"] for v in metrics.get("layers", {}).values() if "micro" in v]
-    out["micro_f1"] = sum(micro) / len(micro) if micro else 0.0
-    for layer, v in metrics.get("layers", {}).items():
-        for label, m in v.items():
-            out[f"{layer}_{label}_f1"] = m["f1"]
-    if "attributions" in metrics:
-        out["attribution_f1"] = metrics["attributions"]["f1"]
-    if "stance" in metrics:
-        out["stance_macro_f1"] = metrics["stance"]["macro_f1"]
-    return out
-
-
-def _trainer_class():
-    from transformers import Trainer
-
-    class WhosaidTrainer(Trainer):
-        """Trainer whose evaluation decodes whole dev documents into spans."""
-
-        def __init__(self, *args, dev_documents=None, tokenizer_for_decoding=None, decoding=None, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.dev_documents = dev_documents or []
-            self.tokenizer_for_decoding = tokenizer_for_decoding
-            self.decoding = decoding
-            self.last_dev_metrics: dict | None = None
-
-        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval"):
-            model = self.model
-            was_training = model.training
-            metrics = evaluate_model(model, self.tokenizer_for_decoding, self.dev_documents,
-                                     self.decoding.constrained, self.decoding.batch_size)
-            model.train(was_training)
-            self.last_dev_metrics = metrics
-            flat = {f"{metric_key_prefix}_{k}": v for k, v in flat_metrics(metrics).items()}
-            self.log(flat)
-            self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, flat)
-            return flat
-
-    return WhosaidTrainer
-
-
-def evaluate_model(model, tokenizer, documents, constrained: bool = True, batch_size: int = 32) -> dict:
-    """Span-level metrics of an in-memory model on gold documents."""
-    from whosaid.evaluation.metrics import compute_metrics
-    from whosaid.inference.predictor import Predictor, TorchBackend
-
-    cfg = model.config
-    predictor = Predictor(TorchBackend(model), tokenizer, cfg.whosaid_schema, cfg.encoding,
-                          batch_size=batch_size, constrained=constrained)
-    predicted = predictor.predict_documents(documents) if documents else []
-    return compute_metrics(list(documents), predicted, cfg.whosaid_schema)
-
-
-def json_log_callback(path: Path):
-    """A TrainerCallback appending every Trainer log entry to the run's train.log (JSON lines)."""
-    from transformers import TrainerCallback
-
-    class JsonLog(TrainerCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if state.is_world_process_zero and logs:
-                with open(path, "a", encoding="utf-8") as f:
-                    f.write(json.dumps({"step": state.global_step, "epoch": state.epoch, **logs}) + "\n")
-
-    return JsonLog()
-
-
 def load_sources(cfg: Config, schema: Schema, role: str, polnear: str | None) -> list[LoadedSource]:
     return [load_configured_source(s, cfg, schema, polnear) for s in getattr(cfg.data, role)]
+
+
+def load_tokenizer(cfg: Config):
+    """The tokenizer of `model.init_from`, else of `model.encoder`."""
+    from transformers import AutoTokenizer
+
+    from whosaid.model.encoders import load_pretrained
+
+    if cfg.model.init_from:
+        return load_pretrained(AutoTokenizer.from_pretrained, cfg.model.init_from, setting="model.init_from")
+    return load_pretrained(AutoTokenizer.from_pretrained, cfg.model.encoder)
+
+
+def build_data(cfg: Config, polnear: str | None = None) -> TrainingData:
+    """Step 1: the configured sources read, the training documents cut into windows."""
+    schema = Schema.from_label_config(cfg.data.label_config)
+    settings = EncodingSettings(cfg.model.window_length, cfg.model.stride, cfg.model.label_all_subtokens,
+                                cfg.model.stance_scope)
+    data = TrainingData(schema, settings, load_tokenizer(cfg),
+                        load_sources(cfg, schema, "train", polnear), load_sources(cfg, schema, "dev", polnear))
+    rng = random.Random(cfg.seed)
+    for src in data.train_sources:
+        _, windows = encode_documents(src.documents, schema, data.tokenizer, settings)
+        for w in weighted_windows(windows, src.weight, rng):
+            data.records.append({"input_ids": w.input_ids, "labels": w.labels})
+        log.info("train source %s: %d documents, %d windows (weight %s)", src.name, len(src.documents),
+                 len(windows), src.weight)
+    if not data.records:
+        raise WhosaidError("the training sources hold no document")
+    return data
+
+
+def build_model(cfg: Config, data: TrainingData):
+    """Step 2: a new model on `model.encoder`, or the trained `model.init_from` to continue."""
+    from whosaid.model.modeling import WhosaidModel, load_model
+
+    settings, schema = data.settings, data.schema
+    if cfg.model.init_from:
+        model = load_model(cfg.model.init_from)
+        if model.config.whosaid_schema.layers != schema.layers:
+            raise WhosaidError(f"model.init_from {cfg.model.init_from} was trained with another schema "
+                               f"({model.config.whosaid_schema.layers}) than {cfg.data.label_config}")
+        model.config.window_length, model.config.stride = settings.max_length, settings.stride
+        model.config.label_all_subtokens = settings.label_all_subtokens
+        model.config.stance_scope = settings.stance_scope
+    else:
+        model = WhosaidModel.from_encoder(cfg.model.encoder, schema, settings, cfg.model.classifier_dropout,
+                                          random_init=cfg.model.random_init,
+                                          encoder_overrides=cfg.model.encoder_overrides)
+    model.config.layer_class_weights = balanced_class_weights(data.records, schema, cfg.model.balance_layers)
+    model.config.pad_token_id = data.tokenizer.pad_token_id  # what the Trainer would align it to, saying so
+    return model
+
+
+def resume_checkpoint(run_dir: Path) -> str | None:
+    """The newest resumable checkpoint of a run directory, None when there is none."""
+    ckpts = sorted((run_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    return str(ckpts[-1]) if ckpts else None
+
+
+def fit(cfg: Config, data: TrainingData, model, run_dir: Path, resume_from: str | None = None):
+    """Step 3: train with `WhosaidTrainer` (from the checkpoint `resume_from`, else from the
+    start); the returned trainer's model holds the best evaluated weights (the last ones
+    without dev data)."""
+    from datasets import Dataset
+
+    from whosaid.training.arguments import training_arguments
+    from whosaid.training.collator import WindowCollator
+    from whosaid.training.trainer import JsonLog, WhosaidTrainer
+
+    dev_docs = data.dev_documents
+    train_ds = Dataset.from_list(data.records)
+    trainer = WhosaidTrainer(
+        model=model, args=training_arguments(cfg, run_dir / "checkpoints", bool(dev_docs)),
+        train_dataset=train_ds,
+        eval_dataset=train_ds.select(range(1)) if dev_docs else None,  # evaluation decodes dev_docs instead
+        data_collator=WindowCollator(data.tokenizer), processing_class=data.tokenizer,
+        callbacks=[JsonLog(run_dir / "train.log")],
+        dev_documents=dev_docs, decoding=cfg.decoding, warmup_ratio=cfg.training.warmup_ratio,
+        metric_for_best_model=cfg.training.metric_for_best_model)
+    if resume_from is None:
+        trainer.forget_best()
+    trainer.train(resume_from_checkpoint=resume_from)
+    trainer.load_best()
+    return trainer
+
+
+def dev_train_overlap(data: TrainingData) -> dict:
+    """How many dev documents are also training documents (same text)."""
+    train_texts = {d.text for s in data.train_sources for d in s.documents}
+    dev = data.dev_documents
+    return {"documents": sum(d.text in train_texts for d in dev), "dev_documents": len(dev)}
+
+
+def write_run(cfg: Config, data: TrainingData, trainer, run_dir: Path, *, command: str | None = None,
+              started: float | None = None, world_size: int = 1) -> dict:
+    """Step 4: model/, metrics.json, config.yaml, model_card.md (and model/README.md); the
+    dev metrics returned."""
+    from whosaid.model.encoders import quiet_transformers
+
+    model, settings, dev_docs = trainer.model, data.settings, data.dev_documents
+    metrics = evaluate_model(model, data.tokenizer, dev_docs, cfg.decoding.constrained,
+                             cfg.decoding.batch_size) if dev_docs else {}
+    with quiet_transformers():
+        save_model_atomic(model, data.tokenizer, run_dir / "model")
+    duration = time.time() - started if started is not None else None
+    data_info = [dict(name=s.name, role=role, weight=s.weight, **s.info)
+                 for role, srcs in (("train", data.train_sources), ("dev", data.dev_sources)) for s in srcs]
+    overlap = dev_train_overlap(data)
+    metrics_out = {**metrics,
+                   "data": {"dev": [d for d in data_info if d["role"] == "dev"],
+                            "train": [d for d in data_info if d["role"] == "train"],
+                            "dev_in_train": overlap},
+                   "model": {"path": str(run_dir / "model"), "base_encoder": cfg.model.encoder,
+                             "window_length": settings.max_length, "stride": settings.stride,
+                             "label_all_subtokens": settings.label_all_subtokens,
+                             "constrained_decoding": cfg.decoding.constrained}}
+    write_json_atomic(run_dir / "metrics.json", metrics_out)
+    write_text_atomic(run_dir / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    from whosaid.reports.model_card import render_model_card
+
+    state = trainer.state
+    card = render_model_card({
+        "name": cfg.name,
+        "base_encoder": describe_encoder(cfg),
+        "base_model": base_model_id(cfg),
+        "schema": data.schema.to_dict()["layers"],
+        "data": data_info,
+        "dev_in_train": overlap,
+        "training": {**cfg.to_dict()["training"], **cfg.to_dict()["model"], "seed": cfg.seed,
+                     "train_windows": len(data.records), "optimizer_steps": state.global_step,
+                     "processes": world_size,
+                     "best_step": trainer.best_step,
+                     "best_dev_" + cfg.training.metric_for_best_model: state.best_metric},
+        "command": command or f"python train.py --config <config> --output-dir {run_dir}",
+        "machine": f"{os.cpu_count()} CPU cores, torch {torch.__version__}, {torch.get_num_threads()} threads",
+        "duration_s": round(duration, 1) if duration is not None else None,
+        "date": time.strftime("%Y-%m-%d"),
+    }, metrics)
+    write_text_atomic(run_dir / "model_card.md", card)
+    write_text_atomic(run_dir / "model" / "README.md", card)
+    return metrics
 
 
 def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear: str | None = None,
           command: str | None = None) -> Path:
     """Train a model as the config says; return the run directory."""
-    from transformers import AutoTokenizer, TrainingArguments, set_seed
+    from transformers import set_seed
 
-    from whosaid.model.modeling import WhosaidModel, resolve_encoder
+    from whosaid.model.encoders import no_progress_bars, quiet_transformers
 
     started = time.time()
     run_dir = Path(output_dir)
@@ -177,95 +253,17 @@ def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear:
     if cfg.training.threads:
         torch.set_num_threads(cfg.training.threads)
     set_seed(cfg.seed)
-    schema = Schema.from_label_config(cfg.data.label_config)
-    settings = EncodingSettings(cfg.model.window_length, cfg.model.stride, cfg.model.label_all_subtokens,
-                                cfg.model.stance_scope)
-    tokenizer = AutoTokenizer.from_pretrained(cfg.model.init_from or resolve_encoder(cfg.model.encoder))
-
-    train_sources = load_sources(cfg, schema, "train", polnear)
-    dev_sources = load_sources(cfg, schema, "dev", polnear)
-    rng = random.Random(cfg.seed)
-    records = []
-    for src in train_sources:
-        _, windows = encode_documents(src.documents, schema, tokenizer, settings)
-        for w in weighted_windows(windows, src.weight, rng):
-            records.append({"input_ids": w.input_ids, "labels": w.labels})
-        log.info("train source %s: %d documents, %d windows (weight %s)", src.name, len(src.documents),
-                 len(windows), src.weight)
-    if not records:
-        raise WhosaidError("the training sources hold no document")
-    dev_docs = [d for s in dev_sources for d in s.documents]
-
-    from datasets import Dataset
-
-    train_ds = Dataset.from_list(records)
-    eval_placeholder = Dataset.from_list(records[:1])  # evaluation decodes dev_docs instead
-
-    if cfg.model.init_from:
-        from whosaid.model.modeling import load_model
-
-        model = load_model(cfg.model.init_from)
-        if model.config.whosaid_schema.layers != schema.layers:
-            raise WhosaidError(f"model.init_from {cfg.model.init_from} was trained with another schema "
-                               f"({model.config.whosaid_schema.layers}) than {cfg.data.label_config}")
-        model.config.window_length, model.config.stride = settings.max_length, settings.stride
-        model.config.label_all_subtokens = settings.label_all_subtokens
-        model.config.stance_scope = settings.stance_scope
-    else:
-        model = WhosaidModel.from_encoder(cfg.model.encoder, schema, settings, cfg.model.classifier_dropout,
-                                          random_init=cfg.model.random_init,
-                                          encoder_overrides=cfg.model.encoder_overrides)
-    model.config.layer_class_weights = balanced_class_weights(records, schema, cfg.model.balance_layers)
-    has_dev = bool(dev_docs)
-    strategy = ("steps" if cfg.training.eval_steps else "epoch") if has_dev else "no"
-    args = _training_arguments(TrainingArguments, run_dir, cfg, strategy, has_dev)
-    trainer = _trainer_class()(
-        model=model, args=args, train_dataset=train_ds,
-        eval_dataset=eval_placeholder if has_dev else None,
-        data_collator=WindowCollator(tokenizer.pad_token_id or 0),
-        callbacks=[json_log_callback(run_dir / "train.log")],
-        dev_documents=dev_docs, tokenizer_for_decoding=tokenizer, decoding=cfg.decoding)
-    resume_from = None
+    resume_from = resume_checkpoint(run_dir) if resume else None
     if resume:
-        ckpts = sorted((run_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-        resume_from = str(ckpts[-1]) if ckpts else None
         log.info("resuming from %s", resume_from or "scratch (no checkpoint found)")
-    trainer.train(resume_from_checkpoint=resume_from)
-
+    with no_progress_bars():  # "Loading weights", "Writing model shards" at every save; the Trainer's bar stays
+        data = build_data(cfg, polnear)
+        model = build_model(cfg, data)
+        trainer = fit(cfg, data, model, run_dir, resume_from)
     if world_rank != 0:
         return run_dir
-    model = trainer.model
-    metrics = evaluate_model(model, tokenizer, dev_docs, cfg.decoding.constrained, cfg.decoding.batch_size) \
-        if dev_docs else {}
-    save_model_atomic(model, tokenizer, run_dir / "model")
-    duration = time.time() - started
-    data_info = [dict(name=s.name, role=role, weight=s.weight, **s.info)
-                 for role, srcs in (("train", train_sources), ("dev", dev_sources)) for s in srcs]
-    metrics_out = {**metrics,
-                   "data": {"dev": [d for d in data_info if d["role"] == "dev"],
-                            "train": [d for d in data_info if d["role"] == "train"]},
-                   "model": {"path": str(run_dir / "model"), "base_encoder": cfg.model.encoder,
-                             "window_length": settings.max_length, "stride": settings.stride,
-                             "label_all_subtokens": settings.label_all_subtokens,
-                             "constrained_decoding": cfg.decoding.constrained}}
-    write_json_atomic(run_dir / "metrics.json", metrics_out)
-    write_text_atomic(run_dir / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    from whosaid.reports.model_card import render_model_card
-
-    card = render_model_card({
-        "name": cfg.name,
-        "base_encoder": describe_encoder(cfg),
-        "schema": schema.to_dict()["layers"],
-        "data": data_info,
-        "training": {**cfg.to_dict()["training"], **cfg.to_dict()["model"], "seed": cfg.seed,
-                     "train_windows": len(records), "processes": world_size, "best_checkpoint": trainer.state.best_model_checkpoint},
-        "command": command or f"python train.py --config <config> --output-dir {run_dir}",
-        "machine": f"{os.cpu_count()} CPU cores, torch {torch.__version__}, {torch.get_num_threads()} threads",
-        "duration_s": round(duration, 1),
-        "date": time.strftime("%Y-%m-%d"),
-    }, metrics)
-    write_text_atomic(run_dir / "model_card.md", card)
-    write_text_atomic(run_dir / "model" / "README.md", card)
+    with quiet_transformers():
+        write_run(cfg, data, trainer, run_dir, command=command, started=started, world_size=world_size)
     return run_dir
 
 
@@ -282,48 +280,29 @@ def describe_encoder(cfg: Config) -> str:
     return name + (", architecture only (random init)" if cfg.model.random_init else "")
 
 
-def _training_arguments(TrainingArguments, run_dir: Path, cfg: Config, strategy: str, has_dev: bool):
-    t = cfg.training
-    kwargs = dict(
-        output_dir=str(run_dir / "checkpoints"),
-        num_train_epochs=t.epochs,
-        max_steps=t.max_steps,
-        learning_rate=t.learning_rate,
-        per_device_train_batch_size=t.batch_size,
-        gradient_accumulation_steps=t.gradient_accumulation_steps,
-        weight_decay=t.weight_decay,
-        warmup_steps=t.warmup_ratio,  # a float < 1 is a ratio of the total steps
-        lr_scheduler_type=t.lr_scheduler,
-        logging_steps=t.logging_steps,
-        eval_strategy=strategy,
-        save_strategy=strategy if has_dev else "epoch",
-        save_total_limit=t.save_total_limit,
-        load_best_model_at_end=has_dev,
-        metric_for_best_model=t.metric_for_best_model if has_dev else None,
-        greater_is_better=True,
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        use_cpu=True,
-        report_to=[],
-        remove_unused_columns=False,
-        label_names=["labels"],
-        dataloader_num_workers=0,
-    )
-    if t.eval_steps:
-        kwargs.update(eval_steps=t.eval_steps, save_steps=t.eval_steps)
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        kwargs.update(ddp_backend="gloo", ddp_find_unused_parameters=False)
-    return TrainingArguments(**kwargs)
+def base_model_id(cfg: Config) -> str | None:
+    """The base model as a model hub names it (the card's `base_model`), None when unknown."""
+    if cfg.model.init_from or cfg.model.random_init:
+        return None
+    if cfg.model.encoder in ("default", "", None):
+        return "sentence-transformers/all-MiniLM-L6-v2"
+    from whosaid.model.encoders import is_hub_id
+
+    return cfg.model.encoder if is_hub_id(cfg.model.encoder) else None
 
 
 def save_model_atomic(model, tokenizer, final: Path) -> None:
     """Write the model to a temporary sibling directory, then rename it into place,
-    so `final` never holds a half-written model."""
+    so `final` never holds a half-written model. Files get the usual mode (0666 less
+    the umask), not the 0600 safetensors gives them."""
+    from whosaid.training.trainer import normalize_file_modes
+
     tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
     model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
+    normalize_file_modes(tmp)
     if final.exists():
         old = final.with_name(f".{final.name}.old-{os.getpid()}")
         os.replace(final, old)

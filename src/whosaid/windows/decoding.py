@@ -170,4 +170,14 @@ def _unit_span(tok: TokenizedDocument, units: np.ndarray, layer: str, cur, chose
     label, first, last = cur
     start = tok.offsets[units[first][0]][0]
     end = tok.offsets[units[last][1]][1]
+    # SentencePiece tokenizers (DeBERTa-v2, XLM-R) count the space before a word into its
+    # token: a span never starts or ends with whitespace.
+    text = tok.doc.text
+    trimmed_start, trimmed_end = start, end
+    while trimmed_start < trimmed_end and text[trimmed_start].isspace():
+        trimmed_start += 1
+    while trimmed_end > trimmed_start and text[trimmed_end - 1].isspace():
+        trimmed_end -= 1
+    if trimmed_start < trimmed_end:
+        start, end = trimmed_start, trimmed_end
     return Span(layer, label, start, end, score=float(chosen[first:last + 1].mean()))
