@@ -136,5 +136,49 @@ def test_model_card():
     assert "Silver labels for figure" in card
     assert "| learning_rate | 0.0001 |" in card
 
+    assert "comes mostly from PolNeAR" in card
+    assert "is the training data" not in card and "also training documents" not in card
+
     bare = render_model_card({"name": "x"}, None)
-    assert bare.startswith("# Model card: x") and "No evaluation" in bare
+    assert bare.startswith("---\n") and "\n# Model card: x\n" in bare and "No evaluation" in bare
+
+
+def test_model_card_metadata_reads_on_a_model_hub():
+    from huggingface_hub import ModelCard
+
+    metrics = fake_metrics(0.125, 0.375, 0.3125, 0.5)
+    info = {"name": "polnear-minilm", "base_model": "sentence-transformers/all-MiniLM-L6-v2",
+            "schema": {"attribution": ["SPEAKER", "CUE", "CONTENT"]},
+            "data": [{"name": "polnear:train", "role": "train", "documents": 700},
+                     {"name": "polnear:dev", "role": "dev", "documents": 90}]}
+    card = ModelCard(render_model_card(info, metrics))
+    data = card.data.to_dict()
+    assert data["base_model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert data["library_name"] == "whosaid" and data["pipeline_tag"] == "token-classification"
+    assert data["language"] == ["en"] and data["license"] and data["datasets"] == ["PolNeAR"]
+    assert "f1" in data["metrics"]
+    results = {r.metric_name: r.metric_value for r in card.data.eval_results}
+    micro = metrics["layers"]["attribution"]["micro"]["f1"]
+    assert results["attribution strict micro F1"] == round(micro, 4)
+    assert results["attribution F1"] == round(metrics["attributions"]["f1"], 4)
+    assert all(r.dataset_split == "dev" and r.task_type == "token-classification" for r in card.data.eval_results)
+
+
+def test_model_card_of_the_seed_run_says_dev_is_train():
+    """One article as train and dev: the card names that data, not PolNeAR, and says the
+    dev scores are measured on the training data."""
+    from huggingface_hub import ModelCard
+
+    seed = {"name": "data/seed-gold.json", "documents": 1, "words": 593, "attributions": 28,
+            "layers": {"attribution": {"gold": 1}}}
+    info = {"name": "seed", "base_encoder": "all-MiniLM-L6-v2", "schema": {"attribution": ["SPEAKER"]},
+            "data": [{**seed, "role": "train"}, {**seed, "role": "dev"}],
+            "dev_in_train": {"documents": 1, "dev_documents": 1}}
+    card = render_model_card(info, fake_metrics(0.5, 0.5, 0.5, 0.5))
+    assert "PolNeAR" not in card.split("## Limitations")[1]
+    assert "learnt from 1 document (data/seed-gold.json)" in card
+    assert "**The dev data is the training data**" in card.split("## Evaluation")[1]
+    names = [r.metric_name for r in ModelCard(card).data.eval_results]
+    assert names and all(n.endswith("(dev = training data)") for n in names)
+    partly = render_model_card({**info, "dev_in_train": {"documents": 1, "dev_documents": 4}}, None)
+    assert "1 of the 4 dev documents are also training documents" in partly

@@ -1,8 +1,18 @@
-"""The model card written next to a trained model (`model_card.md`, `model/README.md`)."""
+"""The model card written next to a trained model (`model_card.md`, `model/README.md`).
+
+Built on `huggingface_hub.ModelCard` from the template `templates/model_card.md`, so
+the card carries the YAML metadata a model hub reads (`base_model`, `library_name`,
+`pipeline_tag: token-classification`, `language`, `license`, `datasets`, `metrics`
+and a `model-index` with the dev scores) above the markdown a person reads. The card
+describes the data actually used: where the attribution layer comes from, and when
+the dev data is (partly) the training data, so the scores measure fit, not
+generalisation.
+"""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from whosaid.reports.markdown import AVERAGES, cell, describe_data, dig, fmt, union
 
@@ -89,15 +99,96 @@ def _setting(value) -> str:
     return cell(value)
 
 
+TEMPLATE = Path(__file__).with_name("templates") / "model_card.md"
+LIBRARY = "whosaid"
+PIPELINE_TAG = "token-classification"
+
+
+def _is_polnear(item: dict) -> bool:
+    return "polnear" in str(item.get("name", "")).lower()
+
+
+def _dataset_names(data: list[dict]) -> list[str]:
+    """`datasets` metadata: PolNeAR by its name, other sources by file name."""
+    out = []
+    for d in data:
+        name = "PolNeAR" if _is_polnear(d) else Path(str(d.get("name") or d.get("path") or "")).name
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
+def _overlap_note(info: dict, dev: list[dict], train: list[dict]) -> str | None:
+    """A sentence when dev and train share documents (None when they do not, or when unknown)."""
+    overlap = info.get("dev_in_train")
+    if isinstance(overlap, dict) and overlap.get("dev_documents"):
+        n, total = overlap.get("documents", 0), overlap["dev_documents"]
+    else:  # older info: compare the sources' names
+        names = {d.get("name") for d in train}
+        shared = [d for d in dev if d.get("name") in names]
+        if not shared:
+            return None
+        n, total = sum(d.get("documents", 0) or 0 for d in shared), sum(d.get("documents", 0) or 0 for d in dev)
+    if not n:
+        return None
+    if n == total:
+        return (f"**The dev data is the training data** ({'all ' if total > 1 else ''}{total} "
+                f"document{'s' if total != 1 else ''}): these scores measure how well the model fits what "
+                "it was trained on, not how well it does on new articles.")
+    return (f"**{n} of the {total} dev documents are also training documents**: these scores overstate "
+            "how well the model does on new articles.")
+
+
+def _eval_results(name: str, metrics: dict | None, dev: list[dict], overlap: str | None) -> list:
+    """model-index entries: strict micro F1 per layer, attribution F1, stance macro-F1."""
+    from huggingface_hub import EvalResult
+
+    if not metrics or not metrics.get("layers"):
+        return []
+    dataset = ", ".join(_dataset_names(dev)) or "dev"
+    suffix = " (dev = training data)" if overlap else ""
+    rows = [(f"{layer} strict micro F1{suffix}", dig(v, "micro", "f1")) for layer, v in metrics["layers"].items()]
+    rows.append((f"attribution F1{suffix}", dig(metrics, "attributions", "f1")))
+    rows.append((f"stance macro-F1 on matched attributions{suffix}", dig(metrics, "stance", "macro_f1")))
+    return [EvalResult(task_type=PIPELINE_TAG, task_name="attribution, figure and stance tagging",
+                       dataset_type=dataset, dataset_name=dataset, dataset_split="dev",
+                       metric_type="f1", metric_name=title, metric_value=round(float(value), 4))
+            for title, value in rows if isinstance(value, (int, float))]
+
+
+def card_metadata(info: dict, metrics: dict | None, overlap: str | None = None):
+    """The card's YAML metadata (`huggingface_hub.ModelCardData`)."""
+    from huggingface_hub import ModelCardData
+
+    data = [d for d in info.get("data") or [] if isinstance(d, dict)]
+    dev = [d for d in data if d.get("role") == "dev"]
+    results = _eval_results(info["name"], metrics, dev, overlap)
+    return ModelCardData(
+        base_model=info.get("base_model") or None,
+        library_name=LIBRARY,
+        pipeline_tag=PIPELINE_TAG,
+        language=info.get("language") or ["en"],
+        license=info.get("license") or "other",
+        datasets=_dataset_names(data) or None,
+        metrics=["f1", "precision", "recall"] if results else None,
+        tags=["attribution", "quotes", "stance", "news"],
+        model_name=info["name"] if results else None,
+        eval_results=results or None,
+    )
+
+
 def render_model_card(info: dict, metrics: dict | None) -> str:
-    """The model card (markdown) of a trained run: what the model is for, what it
-    was trained on, how well it does, where it fails and how to rebuild it."""
+    """The model card (YAML metadata + markdown) of a trained run: what the model is for,
+    what it was trained on, how well it does, where it fails and how to rebuild it."""
+    from huggingface_hub import ModelCard
+
     name = info["name"]
     encoder = info.get("base_encoder") or "–"
     schema = info.get("schema") or {}
     data = [d for d in info.get("data") or [] if isinstance(d, dict)]
     dev = [d for d in data if d.get("role") == "dev"]
-    lines = [f"# Model card: {name}", ""]
+    train = [d for d in data if d.get("role") == "train"]
+    overlap = _overlap_note(info, dev, train)
 
     # summary
     layer_list = "; ".join(f"`{layer}` ({', '.join(labels)})" for layer, labels in schema.items())
@@ -109,82 +200,90 @@ def render_model_card(info: dict, metrics: dict | None) -> str:
              f"in {_duration(info['duration_s'])}" if info.get("duration_s") is not None else "",
              f"on {info['machine']}" if info.get("machine") else ""]
     facts = " ".join(f for f in facts if f)
-    lines += ["## Summary", "", summary + (f" It was {facts}." if facts else ""), ""]
+    summary += f" It was {facts}." if facts else ""
+    if train:
+        docs = sum(d.get("documents", 0) or 0 for d in train)
+        summary += (f" Training data: {', '.join(str(d.get('name', '–')) for d in train)} "
+                    f"({docs} document{'s' if docs != 1 else ''}).")
     if metrics and metrics.get("layers"):
         head = ", ".join(f"{layer} {fmt(dig(rows, 'micro', 'f1'))}" for layer, rows in metrics["layers"].items())
-        lines += [f"Strict micro F1 on the dev data: {head}.", ""]
+        summary += f"\n\nStrict micro F1 on the dev data: {head}."
+        if overlap:
+            summary += " " + overlap
 
-    lines += ["## Intended use", "",
-              "Finding who said what, with which stance, citing which figures, in English news text. "
-              "It is meant as a tool for newsrooms, fact-checkers and researchers: it pre-annotates "
-              "articles (for example as Label Studio predictions) and lists attribution records so that "
-              "people find quotes, claims and numbers faster.", "",
-              "Predictions are aids for human review, not verdicts: check every attribution, figure and "
-              "stance against the article before relying on it. Do not use it to attribute statements "
-              "to people automatically or to judge speakers without that review.", ""]
+    base = (f"`{encoder}`, fine-tuned end to end with a token-classification head per layer (IOB2 tags; "
+            "a layer a document does not annotate is masked, not treated as empty).")
 
-    lines += ["## Base encoder", "", f"`{encoder}`, fine-tuned end to end with a token-classification head "
-              "per layer (IOB2 tags; a layer a document does not annotate is masked, not treated as empty).",
-              ""]
-
-    lines += ["## Training data", ""]
     if data:
-        lines += ["| data | role | split | documents | words | attributions | provenance per layer |",
-                  "| --- | --- | --- | ---: | ---: | ---: | --- |"]
+        rows = ["| data | role | split | documents | words | attributions | provenance per layer |",
+                "| --- | --- | --- | ---: | ---: | ---: | --- |"]
         for d in data:
             cells = [d.get("name", d.get("path", "–")), d.get("role", "–"), d.get("split") or "–",
                      d.get("documents", "–"), d.get("words", "–"), d.get("attributions", "–"), _provenance(d)]
-            lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
-        lines += ["", "*gold*: annotated by people following the annotation guidelines (PolNeAR for "
-                  "attributions); *silver*: produced by the project's rule-based labellers.", ""]
+            rows.append("| " + " | ".join(cell(c) for c in cells) + " |")
+        guidelines = " (PolNeAR's for attributions)" if any(_is_polnear(d) for d in data) else ""
+        rows += ["", f"*gold*: annotated by people following the annotation guidelines{guidelines}; "
+                 "*silver*: produced by the project's rule-based labellers."]
+        if overlap:
+            rows += ["", overlap]
+        training_data = "\n".join(rows)
     else:
-        lines += ["Not recorded.", ""]
+        training_data = "Not recorded."
 
-    lines += ["## Training settings", ""]
     training = info.get("training") or {}
     if training:
-        lines += ["| setting | value |", "| --- | --- |"]
-        lines += [f"| {cell(k)} | {_setting(v)} |" for k, v in training.items()]
-        lines.append("")
+        training_settings = "\n".join(["| setting | value |", "| --- | --- |"] +
+                                      [f"| {cell(k)} | {_setting(v)} |" for k, v in training.items()])
     else:
-        lines += ["Not recorded.", ""]
+        training_settings = "Not recorded."
 
-    lines += ["## Evaluation", ""]
     if metrics and (metrics.get("layers") or metrics.get("attributions")):
         on = describe_data(metrics["data"]) if metrics.get("data") else \
             (", ".join(describe_data(d) for d in dev) if dev else "the dev data")
-        lines += [f"Evaluated on {on}, decoded with the same code path as predictions. *Strict*: a span "
-                  "counts only with the exact label and the same word-token boundaries (seqeval, IOB2); "
-                  "*overlap*: a predicted span counts when it overlaps an unmatched gold span of the same "
-                  "label. Only layers a gold document annotates are scored on it.", ""]
-        lines += [metrics_markdown(metrics)]
+        evaluation = (f"Evaluated on {on}, decoded with the same code path as predictions. "
+                      + (overlap + " " if overlap else "") +
+                      "*Strict*: a span counts only with the exact label and the same word-token boundaries "
+                      "(seqeval, IOB2); *overlap*: a predicted span counts when it overlaps an unmatched gold "
+                      "span of the same label. Only layers a gold document annotates are scored on it.\n\n"
+                      + metrics_markdown(metrics).rstrip("\n"))
     else:
-        lines += ["No evaluation was run (no dev data).", ""]
+        evaluation = "No evaluation was run (no dev data)."
 
     silver = _silver_layers(data)
-    lines += ["## Limitations", "",
-              "- Trained and evaluated on English political and general news; other languages, genres "
-              "(social media, transcripts, fiction) and domains will be worse.",
-              "- The attribution layer comes mostly from PolNeAR: US national news about the 2016 "
-              "election. Speakers, cues and topics outside that domain are less well covered.",
-              "- Gold data for figures and stances is small, so their scores have wide uncertainty; "
-              "rare labels may be missed entirely.",
-              "- Nested attributions (a quote inside a quote) are not modelled; only the outer one is kept.",
-              "- Stance is a judgement about the speaker in context; the model sees a limited window of "
-              "text and can confuse reporting with taking a side."]
+    limits = ["- Trained and evaluated on English news; other languages, genres (social media, "
+              "transcripts, fiction) and domains will be worse."]
+    if any(_is_polnear(d) for d in train):
+        limits.append("- The attribution layer comes mostly from PolNeAR: US national news about the 2016 "
+                      "election. Speakers, cues and topics outside that domain are less well covered.")
+    elif train:
+        docs = sum(d.get("documents", 0) or 0 for d in train)
+        limits.append(f"- All layers are learnt from {docs} document{'s' if docs != 1 else ''} "
+                      f"({', '.join(str(d.get('name', '–')) for d in train)}): far too little to generalise; "
+                      "expect it to miss speakers, cues and topics that data does not show.")
+    limits += ["- Gold data for figures and stances is small, so their scores have wide uncertainty; "
+               "rare labels may be missed entirely.",
+               "- Nested attributions (a quote inside a quote) are not modelled; only the outer one is kept.",
+               "- Stance is a judgement about the speaker in context; the model sees a limited window of "
+               "text and can confuse reporting with taking a side."]
     if silver:
-        lines.append(f"- Silver labels for {', '.join(silver)} come from rule-based labellers: the model "
-                     "learns their systematic errors, and scores on silver data overstate quality.")
+        limits.append(f"- Silver labels for {', '.join(silver)} come from rule-based labellers: the model "
+                      "learns their systematic errors, and scores on silver data overstate quality.")
     else:
-        lines.append("- Where silver (rule-based) labels are used for training, the model learns their "
-                     "systematic errors.")
-    lines.append("")
+        limits.append("- Where silver (rule-based) labels are used for training, the model learns their "
+                      "systematic errors.")
+    if overlap:
+        limits.append("- The dev scores above are measured on training data and say little about new articles.")
 
-    lines += ["## How to reproduce", ""]
     if info.get("command"):
-        lines += ["```bash", str(info["command"]), "```"]
+        reproduce = "```bash\n" + str(info["command"]) + "\n```"
         if info.get("machine"):
-            lines += ["", f"Original machine: {info['machine']}."]
+            reproduce += f"\n\nOriginal machine: {info['machine']}."
     else:
-        lines += ["The command was not recorded."]
-    return "\n".join(lines).rstrip("\n") + "\n"
+        reproduce = "The command was not recorded."
+
+    card = ModelCard.from_template(
+        card_metadata(info, metrics, overlap), template_path=str(TEMPLATE),
+        name=name, summary=summary, base_encoder=base, training_data=training_data,
+        training_settings=training_settings, evaluation=evaluation, limitations="\n".join(limits),
+        reproduce=reproduce)
+    return str(card).rstrip("\n") + "\n"
