@@ -67,17 +67,18 @@ class Predictor:
         self.layer_slices = {l: slice(int(bounds[i]), int(bounds[i + 1])) for i, l in enumerate(schema.layer_names)}
 
     @classmethod
-    def from_pretrained(cls, model_dir: str | Path, *, backend: str = "torch", threads: int | None = None,
-                        batch_size: int = DEFAULT_BATCH_SIZE, quantize: bool = False, constrained: bool = True,
-                        stride: int | None = None) -> "Predictor":
-        """Load a saved model. `stride` overrides the window overlap (in sub-tokens) used
-        at inference; by default the model's training overlap. Less overlap means fewer
-        sub-tokens to compute (see the README's inference benchmark for what it costs)."""
+    def from_pretrained(cls, model_dir: str | Path | None = None, *, backend: str = "torch",
+                        threads: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE, quantize: bool = False,
+                        constrained: bool = True, stride: int | None = None) -> "Predictor":
+        """Load a saved model (default: the shipped `models/whosaid-news`, or $WHOSAID_MODEL).
+        `stride` overrides the window overlap (in sub-tokens) used at inference; by default
+        the model's training overlap. Less overlap means fewer sub-tokens to compute."""
         from transformers import AutoTokenizer
 
+        from whosaid.files import default_model_dir
         from whosaid.model.modeling import load_config, load_model
 
-        model_dir = Path(model_dir)
+        model_dir = default_model_dir() if model_dir is None else Path(model_dir)
         if threads:
             torch.set_num_threads(threads)
         if backend == "torch":
