@@ -314,7 +314,7 @@ def test_missing_file(tmp_path, schema):
     path = tmp_path / "nope.json"
     with pytest.raises(AnnotationError) as exc:
         read_export(path, schema)
-    assert_names(exc, str(path), "cannot read")
+    assert_names(exc, str(path), "no such file")
 
 
 def test_invalid_json(tmp_path, schema):
