@@ -119,9 +119,9 @@ class WhosaidTrainer(Trainer):
             return
         self.state.best_metric = value
         self.state.best_model_checkpoint = str(self.best_dir)
+        # (not state.best_global_step: newer Trainers would then keep that step's full
+        # checkpoint from rotation, which is what best/ replaces)
         self.best_step = self.state.global_step
-        if hasattr(self.state, "best_global_step"):
-            self.state.best_global_step = self.state.global_step
         self._best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
 
     def write_best(self) -> None:
