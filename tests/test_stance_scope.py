@@ -155,3 +155,22 @@ def test_comparison_shows_stance_on_gold_attributions(tmp_path):
     table = compare_runs([tmp_path / "a", tmp_path / "b"])
     row = next(line for line in table.splitlines() if line.startswith("| stance macro-F1 on gold attributions"))
     assert "0.300" in row and "0.600" in row
+
+
+def test_continued_training_keeps_the_models_stance_scope(tmp_path, repo_root):
+    """A config that does not set model.stance_scope continues an init_from model with
+    that model's scope (an update of the shipped model must not turn it back to "cue")."""
+    from tiny_models import build_tiny_model
+
+    from whosaid.config import load_config
+    from whosaid.training.train import build_data
+
+    model_dir = build_tiny_model(tmp_path / "m", EncodingSettings(64, 16, True, "attribution"))
+    seed = str(repo_root / "data" / "seed-gold.json")
+    raw = {"name": "t", "model": {"init_from": str(model_dir), "window_length": 64, "stride": 16},
+           "data": {"train": [{"path": seed}]}, "training": {"epochs": 1}}
+    assert build_data(load_config(raw=raw)).settings.stance_scope == "attribution"
+    raw["model"]["stance_scope"] = "cue"
+    assert build_data(load_config(raw=raw)).settings.stance_scope == "cue"
+    del raw["model"]["init_from"], raw["model"]["stance_scope"]
+    assert build_data(load_config(raw=raw)).settings.stance_scope == "cue"

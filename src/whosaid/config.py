@@ -39,7 +39,8 @@ class ModelSection:
     classifier_dropout: float = 0.1
     #: "cue" (stance learnt and read on the cue) or "attribution" (spread over the cue and
     #: contents in training, pooled over them per attribution when predicting).
-    stance_scope: str = "cue"
+    #: None: the init_from model's own scope (so continued training keeps it), else "cue".
+    stance_scope: str | None = None
     #: Layers whose tag loss is class-balanced (weights from the training windows'
     #: tag counts, inverse frequency, capped), e.g. [stance].
     balance_layers: list = field(default_factory=list)
@@ -224,18 +225,23 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
     return raw
 
 
+def read_yaml(path: str | Path, what: str = "config file"):
+    """A YAML file's content ({} when empty); ConfigError for a missing file or bad YAML."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{what} not found: {path}")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
                 raw: dict | None = None, check_files: bool = True,
                 polnear_override: str | None = None) -> Config:
     """Read, override and validate a config; raise ConfigError before any work."""
     if raw is None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+        raw = read_yaml(path, "config file")
     apply_overrides(raw, overrides or [])
     cfg = _build(Config, raw, "")
     validate(cfg, check_files=check_files, polnear_override=polnear_override)
@@ -245,7 +251,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 def validate(cfg: Config, check_files: bool = True, polnear_override: str | None = None) -> None:
     m, t = cfg.model, cfg.training
     try:
-        EncodingSettings(m.window_length, m.stride, m.label_all_subtokens, m.stance_scope)
+        EncodingSettings(m.window_length, m.stride, m.label_all_subtokens, m.stance_scope or "cue")
     except WhosaidError as exc:
         raise ConfigError(f"model.window_length / model.stride / model.stance_scope: {exc}") from None
     if t.batch_size < 1 or t.learning_rate <= 0 or (t.epochs <= 0 and t.max_steps <= 0):

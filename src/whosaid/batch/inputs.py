@@ -25,12 +25,13 @@ import glob
 import hashlib
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from whosaid.documents import Document
 from whosaid.errors import WhosaidError
+from whosaid.readers.articles import UniqueIds
 
 SUFFIXES = (".txt", ".jsonl", ".parquet")
 _GLOB_CHARS = set("*?[")
@@ -231,27 +232,6 @@ def _file_records(f: InputFile) -> Iterator[Document | InputError]:
         yield InputError(source, getattr(exc, "reason", None) or str(exc), source)
     except Exception as exc:  # a corrupt Parquet file, say
         yield InputError(source, f"{type(exc).__name__}: {exc}", source)
-
-
-class UniqueIds:
-    """`readers.articles.unique_ids`, one document at a time."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, int] = {}
-        self.taken: set[str] = set()
-
-    def __call__(self, d: Document) -> Document:
-        if d.id not in self.seen:
-            self.seen[d.id] = 1
-            self.taken.add(d.id)
-            return d
-        n = self.seen[d.id]
-        while f"{d.id}~{n + 1}" in self.taken:
-            n += 1
-        self.seen[d.id] = n + 1
-        new = f"{d.id}~{n + 1}"
-        self.taken.add(new)
-        return replace(d, id=new, metadata={**d.metadata, "original_id": d.id})
 
 
 def iter_records(files: Sequence[InputFile]) -> Iterator[Document | InputError]:

@@ -54,3 +54,14 @@ def predictor_options(args: argparse.Namespace) -> dict:
     """Keyword arguments of `Predictor.from_pretrained` from the parsed options."""
     return dict(backend=args.backend, quantize=args.quantize, threads=args.threads,
                 batch_size=args.batch_size, stride=args.stride)
+
+
+def add_scoring_options(parser: argparse.ArgumentParser, model_help: str) -> None:
+    """For commands that score gold data and may also score a model (silver-eval,
+    speakers-eval): --output for the results JSON, --overwrite, and the model options
+    with an optional --model (parse with `default_model=False`: no model, no model score)."""
+    from whosaid.cli import add_overwrite_option
+
+    parser.add_argument("--output", help="write the results JSON here (atomically; never a data file)")
+    add_overwrite_option(parser)
+    add_model_options(parser, required=False, model_help=model_help)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from whosaid.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_overwrite_option, fail
+from whosaid.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, add_overwrite_option, fail
 from whosaid.cli.options import add_model_options, parse_model_args, predictor_options
 from whosaid.errors import ModelLoadError, WhosaidError
 from whosaid.readers.articles import STDIN_FORMATS

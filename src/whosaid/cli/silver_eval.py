@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from whosaid.cli import add_overwrite_option, check_output, fail, show_result
-from whosaid.cli.options import add_model_options, parse_model_args, predictor_options
+from whosaid.cli import check_output, fail, show_result
+from whosaid.cli.options import add_scoring_options, parse_model_args, predictor_options
 from whosaid.errors import WhosaidError
 
 
@@ -20,9 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--polnear", help="PolNeAR root (default $WHOSAID_POLNEAR or ../shared/polnear)")
     p.add_argument("--overlays", default="data/polnear-gold",
                    help="gold figure/stance overlays for PolNeAR (dir with <split>/)")
-    p.add_argument("--output", help="write the results JSON here (atomically; never a data file)")
-    add_overwrite_option(p)
-    add_model_options(p, required=False, model_help="also score this trained model directory")
+    add_scoring_options(p, model_help="also score this trained model directory")
     return p
 
 

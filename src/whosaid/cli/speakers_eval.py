@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import argparse
 
-from whosaid.cli import add_overwrite_option, check_output, fail, show_result
-from whosaid.cli.options import add_model_options, parse_model_args, predictor_options
+from whosaid.cli import check_output, fail, show_result
+from whosaid.cli.options import add_scoring_options, parse_model_args, predictor_options
 from whosaid.errors import WhosaidError
 
 
@@ -25,9 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="gold overlays for PolNeAR (dir with <split>/; their 'entities' are the gold)")
     p.add_argument("--ablation", action="store_true", help="also the accuracy with each resolver component off")
     p.add_argument("--errors", type=int, default=0, metavar="N", help="list the first N mistakes (gold spans)")
-    p.add_argument("--output", help="write the results JSON here (atomically; never a data file)")
-    add_overwrite_option(p)
-    add_model_options(p, required=False, model_help="also score this model's attributions end to end")
+    add_scoring_options(p, model_help="also score this model's attributions end to end")
     return p
 
 

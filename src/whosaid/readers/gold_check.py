@@ -6,22 +6,13 @@ attribution with a speaker when the file records entities."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from whosaid.errors import AnnotationError
+from whosaid.readers.articles import Failure as GoldProblem  # a file and what is wrong with it
 from whosaid.readers.overlays import _overlay_files, apply_overlay
 from whosaid.readers.polnear import read_polnear
 from whosaid.schema import STANCE, Schema
-
-
-@dataclass(frozen=True)
-class GoldProblem:
-    file: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.message}"
 
 
 def check_gold_dir(directory: str | Path, polnear_root: str | Path,

@@ -767,7 +767,6 @@ class _Resolver:
         self.headline_lines = set()
         for ln, ts in lines.items():
             words = [t for t in ts if t.word and len(t.text) >= 4 and t.low not in _STOP_CAP]
-            end_char = self.text[ts[-1].end:ts[-1].end + 1] if ts else ""
             # a title-case line: one short sentence whose longer words are capitalised
             caps = sum(t.cap for t in words)
             if len(words) >= 3 and len(ts) < 30 and ts[0].sent == ts[-1].sent and \

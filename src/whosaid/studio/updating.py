@@ -38,7 +38,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import yaml
 
 from whosaid.errors import ConfigError, WhosaidError
 
@@ -79,15 +78,10 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None, *, init_fr
     """(training `Config`, `UpdateSection`) of an update recipe. `--set` overrides apply
     to both (`update.new_weight=2`, `training.epochs=1`); `init_from` replaces
     `model.init_from` (the served model) before the config is checked."""
-    from whosaid.config import _build, apply_overrides, load_config
+    from whosaid.config import _build, apply_overrides, load_config, read_yaml
 
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"update recipe not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    raw = read_yaml(path, "update recipe")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top")
     apply_overrides(raw, overrides or [])
@@ -161,7 +155,7 @@ def evaluate_dir(model_dir: Path, sets: dict[str, list], batch_size: int = 32, c
 
 
 def _score(metrics: dict | None, metric: str) -> float | None:
-    from whosaid.training.train import flat_metrics
+    from whosaid.training.dev_eval import flat_metrics
 
     if not metrics:
         return None

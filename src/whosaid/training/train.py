@@ -31,7 +31,7 @@ from whosaid.errors import WhosaidError
 from whosaid.files import write_json_atomic, write_text_atomic
 from whosaid.schema import Schema
 from whosaid.training.data import LoadedSource, load_configured_source
-from whosaid.training.dev_eval import evaluate_model, flat_metrics  # noqa: F401  (imported from here too)
+from whosaid.training.dev_eval import evaluate_model
 from whosaid.windows.encoding import IGNORE, EncodingSettings, encode_documents
 
 log = logging.getLogger("whosaid.training.train")
@@ -105,8 +105,13 @@ def load_tokenizer(cfg: Config):
 def build_data(cfg: Config, polnear: str | None = None) -> TrainingData:
     """Step 1: the configured sources read, the training documents cut into windows."""
     schema = Schema.from_label_config(cfg.data.label_config)
+    scope = cfg.model.stance_scope
+    if scope is None and cfg.model.init_from:
+        from whosaid.model.modeling import load_config as load_model_config
+
+        scope = load_model_config(cfg.model.init_from).stance_scope
     settings = EncodingSettings(cfg.model.window_length, cfg.model.stride, cfg.model.label_all_subtokens,
-                                cfg.model.stance_scope)
+                                scope or "cue")
     data = TrainingData(schema, settings, load_tokenizer(cfg),
                         load_sources(cfg, schema, "train", polnear), load_sources(cfg, schema, "dev", polnear))
     rng = random.Random(cfg.seed)
@@ -141,12 +146,6 @@ def build_model(cfg: Config, data: TrainingData):
     model.config.layer_class_weights = balanced_class_weights(data.records, schema, cfg.model.balance_layers)
     model.config.pad_token_id = data.tokenizer.pad_token_id  # what the Trainer would align it to, saying so
     return model
-
-
-def resume_checkpoint(run_dir: Path) -> str | None:
-    """The newest resumable checkpoint of a run directory, None when there is none."""
-    ckpts = sorted((run_dir / "checkpoints").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-    return str(ckpts[-1]) if ckpts else None
 
 
 def fit(cfg: Config, data: TrainingData, model, run_dir: Path, resume_from: str | None = None):
@@ -253,9 +252,7 @@ def train(cfg: Config, output_dir: str | Path, *, resume: bool = False, polnear:
     if cfg.training.threads:
         torch.set_num_threads(cfg.training.threads)
     set_seed(cfg.seed)
-    resume_from = resume_checkpoint(run_dir) if resume else None
-    if resume:
-        log.info("resuming from %s", resume_from or "scratch (no checkpoint found)")
+    resume_from = start.checkpoint  # `begin` said which
     with no_progress_bars():  # "Loading weights", "Writing model shards" at every save; the Trainer's bar stays
         data = build_data(cfg, polnear)
         model = build_model(cfg, data)
