@@ -57,3 +57,13 @@ def test_some_inputs_failed_is_1(tmp_path, capsys):
     assert main(["stats", str(good), str(tmp_path / "missing.txt")]) == 1
     captured = capsys.readouterr()
     assert "missing.txt: no such file or directory" in captured.err and "articles" in captured.out
+
+
+@pytest.mark.parametrize("argv", [["predict", "x.txt"], ["evaluate", "--data", "x.json"], ["silver-eval"],
+                                  ["speakers-eval"]])
+def test_missing_model_directory_is_told_before_torch_loads(argv, tmp_path):
+    argv = [argv[0], "--model", str(tmp_path / "nope"), *argv[1:]]
+    code = f"import sys; from whosaid.cli import main; rc = main({argv!r}); print(rc, 'torch' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.stdout.split() == ["2", "False"], proc.stderr[-2000:]
+    assert "model directory not found" in proc.stderr

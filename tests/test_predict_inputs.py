@@ -429,3 +429,35 @@ def test_ctrl_c_leaves_complete_records_and_resume_finishes(tiny_model, tmp_path
     assert rc == 0, err
     ids = [json.loads(l)["id"] for l in out.read_text(encoding="utf-8").splitlines()]
     assert ids == [f"a{i:03d}" for i in range(40)]
+
+
+def test_each_record_is_one_line_for_every_line_splitter(tiny_model, tmp_path, capsys, fast):
+    text = "The minister said\u2028taxes\x85rose\u2029today."
+    src = jsonl(tmp_path / "in.jsonl", {"id": "a", "text": text})
+    rc, out, _ = run(["--model", tiny_model, src], capsys)
+    assert rc == 0 and len(out.splitlines()) == 1 and json.loads(out)["text"] == text
+
+
+@pytest.mark.slow
+def test_a_2mb_article_predicts_end_to_end_in_under_3_minutes(tiny_model, tmp_path, capsys):
+    """The tiny model's real forward pass, decoding, attribution assembly and speaker
+    resolution on one 2 MB article."""
+    import random
+
+    rnd = random.Random(2)
+    words = "the minister said that taxes would rise while critics argued growth slowed by 3 percent".split()
+    parts, size = [], 0
+    while size < 2_000_000:
+        s = f'"{" ".join(rnd.choice(words) for _ in range(15))}," {rnd.choice(["Smith", "Lee", "she"])} said. '
+        parts.append(s)
+        size += len(s)
+    src = jsonl(tmp_path / "big.jsonl", {"id": "big", "text": "".join(parts)})
+    out = tmp_path / "big-pred.jsonl"
+    started = time.monotonic()
+    rc, _, err = run(["--model", tiny_model, "--threads", "1", "--no-progress", "--output", out, src], capsys)
+    seconds = time.monotonic() - started
+    assert rc == 0, err
+    rec = json.loads(out.read_text(encoding="utf-8"))
+    assert len(rec["text"]) >= 2_000_000 and rec["spans"]
+    assert all(rec["text"][s["start"]:s["end"]] == s["text"] for s in rec["spans"][:1000])
+    assert seconds < 180, seconds

@@ -40,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
 
         data = [source_path(d, args.polnear) for d in [args.data]]
         check_output(args.output, args, reads=data, read_dirs=[args.model, args.overlays or None, *data])
+        if args.model:
+            from whosaid.files import check_model_dir
+
+            check_model_dir(args.model)  # a missing model directory is told at once, not after loading torch
         predictor = None
         if args.model:
             from whosaid.inference.predictor import Predictor

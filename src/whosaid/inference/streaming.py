@@ -80,8 +80,8 @@ def read_done(path: Path) -> Done:
                 if not isinstance(record, dict) or not isinstance(record.get("id"), str):
                     raise ValueError("not a record")
             except (ValueError, RecursionError):
-                if last:
-                    break  # torn by an interruption: dropped
+                if last and not raw.endswith(b"\n"):
+                    break  # torn by an interruption (no newline yet): dropped
                 raise OutputError(f"{path} line {lineno} is not a whosaid record; cannot resume from this file") \
                     from None
             if not raw.endswith(b"\n"):
@@ -137,7 +137,8 @@ def prepare(inputs: Sequence[str], output: str | Path | None = None, *, fmt: str
         job = PredictionJob(plan, Path(output) if output is not None else None, fmt, include_text, text_field,
                             chunk_size, 0, list(plan.failures))
         if job.output is not None:
-            _check_output(job, resume, overwrite, model_dir)
+            named = [Path(spec) for spec in inputs if spec != "-"]  # unreadable ones too: the user's files
+            _check_output(job, resume, overwrite, model_dir, named)
         for item in iter_articles(plan, text_field):
             if isinstance(item, Failure):
                 job.failures.append(item)
@@ -149,8 +150,8 @@ def prepare(inputs: Sequence[str], output: str | Path | None = None, *, fmt: str
         raise
 
 
-def _check_output(job: PredictionJob, resume: bool, overwrite: bool, model_dir) -> None:
-    reads = job.plan.paths
+def _check_output(job: PredictionJob, resume: bool, overwrite: bool, model_dir, named: list[Path]) -> None:
+    reads = job.plan.paths + named
     read_dirs = [model_dir] if model_dir is not None else []
     check_output_path(job.output, reads=reads, read_dirs=read_dirs, overwrite=overwrite or resume)
     partial = job.partial
@@ -228,6 +229,7 @@ def _write_uninterrupted(stream, data) -> None:
 
 def _open_partial(job: PredictionJob):
     partial = job.partial
+    partial.parent.mkdir(parents=True, exist_ok=True)  # as an atomic write would
     if job.resume_from is None:
         return open(partial, "wb")
     if job.resume_from != partial:
@@ -249,6 +251,8 @@ def run(job: PredictionJob, predictor, *, stream: IO | None = None, progress: bo
         raise OutputError(f"{job.resume_from} holds records of another model ({', '.join(sorted(versions))}, "
                           f"not {predictor.model_version}); resume with that model or start over with --overwrite")
     failures: list[Failure] = list(job.failures)
+    if job.articles == 0 and job.output is not None and job.resume_from == job.output:
+        return PredictionReport(0, len(job.done.ids), failures, job.output)  # all done: nothing is touched
     stream = stream if stream is not None else sys.stdout
     jsonl = job.fmt == "jsonl"
 

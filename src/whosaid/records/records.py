@@ -229,11 +229,15 @@ class ArticleRecord:
 
 def article_record(doc: Document) -> ArticleRecord:
     text = doc.text
-    figures = doc.spans_in(FIGURE)
+    figures = doc.spans_in(FIGURE)  # sorted by start: the figures inside a content are found by bisection
+    figure_starts = [f.start for f in figures]
     inside: set[tuple[int, int]] = set()
     attrs = []
     for a in doc.attributions:
-        figs = [f for f in figures if any(c.start <= f.start and f.end <= c.end for c in a.contents)]
+        found = {k for c in a.contents
+                 for k in range(bisect.bisect_left(figure_starts, c.start), bisect.bisect_right(figure_starts, c.end))
+                 if figures[k].end <= c.end}
+        figs = [figures[k] for k in sorted(found)]
         inside.update((f.start, f.end) for f in figs)
         attrs.append(AttributionRecord(
             speaker=SpanRecord.of(a.speaker, text) if a.speaker else None,
