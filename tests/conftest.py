@@ -47,8 +47,9 @@ def _isolated_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    """A saved random 2-layer whosaid model with the default tokenizer (inference tests)."""
+def tiny_model(tmp_path_factory) -> Path:
+    """A saved random 2-layer whosaid model with the default tokenizer (inference tests;
+    read it, do not change it: the session shares it)."""
     from tiny_models import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "model")

@@ -11,17 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tiny_models import build_tiny_model
 from whosaid.readers.seeds import read_seed
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "seeds" / "000_6e1d9f0e23a31894.txt"
 LAYERS = ("attribution", "figure", "stance")
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("integrations-tiny") / "model")
 
 
 @pytest.fixture(scope="module")

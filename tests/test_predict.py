@@ -18,15 +18,9 @@ from whosaid.readers.labelstudio_json import read_export
 from whosaid.readers.seeds import read_seed
 from whosaid.schema import ATTRIBUTION, FIGURE, STANCE, Schema
 from whosaid.windows.encoding import EncodingSettings, tokenize_document, window_bounds
-from tiny_models import build_tiny_model
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "seeds" / "000_6e1d9f0e23a31894.txt"
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
 
 
 def run(argv: list, capsys) -> tuple[int, str, str]:

@@ -198,13 +198,6 @@ def test_no_prediction_counts_as_missed():
 # ------------------------------------------------------------------ command line
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    from tiny_models import build_tiny_model
-
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
-
-
 def test_window_seams_follow_the_predictor_windows(tiny_model):
     from whosaid.inference.predictor import Predictor
     from whosaid.readers.sources import load_source

@@ -95,6 +95,17 @@ def test_run_keeps_few_checkpoints_and_the_best_weights(smoke_run):
     assert all(torch.equal(final[k], kept[k]) for k in final)
 
 
+def test_one_checkpoint_kept_is_the_last(smoke_config, tmp_path):
+    """save_total_limit 1 keeps the newest resumable checkpoint (the Trainer would keep
+    only its "best" one if it tracked it), and best/ is written even when the best
+    evaluation came after the last checkpoint."""
+    from whosaid.training.train import train
+
+    run = train(smoke_config("training.max_steps=4", "training.save_total_limit=1"), tmp_path / "run")
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["best", "checkpoint-4"]
+    assert (run / "checkpoints" / "best" / "whosaid_best.json").is_file()
+
+
 def test_model_files_are_readable_by_others(smoke_run):
     """safetensors writes 0600; the run's files get the usual 0666 less the umask."""
     for path in [*(smoke_run / "model").iterdir(), *(smoke_run / "checkpoints" / "best").iterdir()]:

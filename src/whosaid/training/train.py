@@ -171,6 +171,7 @@ def fit(cfg: Config, data: TrainingData, model, run_dir: Path, resume_from: str 
     if resume_from is None:
         trainer.forget_best()
     trainer.train(resume_from_checkpoint=resume_from)
+    trainer.write_best()  # an improvement after the last checkpoint: best/ matches the model, for --resume
     trainer.load_best()
     return trainer
 

@@ -117,15 +117,15 @@ class WhosaidTrainer(Trainer):
             best = on_disk["value"]  # a resumed run: the kept weights are the reference
         if best is not None and not value > best:
             return
+        # Only best_metric goes into the Trainer's state: its best_model_checkpoint and
+        # best_global_step name a checkpoint-N the Trainer then keeps from rotation (or, with
+        # save_total_limit 1, keeps alone at the end), which is what best/ replaces.
         self.state.best_metric = value
-        self.state.best_model_checkpoint = str(self.best_dir)
-        # (not state.best_global_step: newer Trainers would then keep that step's full
-        # checkpoint from rotation, which is what best/ replaces)
         self.best_step = self.state.global_step
         self._best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
 
     def write_best(self) -> None:
-        """Write the best weights kept in memory to `best_dir` (atomically; main process)."""
+        """Write the best weights kept in memory to `best_dir` (renamed into place; main process)."""
         if self._best_state is None:
             return
         if self.args.should_save:
@@ -141,9 +141,12 @@ class WhosaidTrainer(Trainer):
                                                      "value": self.state.best_metric,
                                                      "step": self.best_step}) + "\n", encoding="utf-8")
             normalize_file_modes(tmp)
-            shutil.rmtree(self.best_dir, ignore_errors=True)
+            old = self.best_dir.with_name(f".{BEST_DIR}.old-{os.getpid()}")
+            if self.best_dir.exists():
+                os.replace(self.best_dir, old)
             os.replace(tmp, self.best_dir)
-        self._best_state = None
+            shutil.rmtree(old, ignore_errors=True)
+            self._best_state = None  # other processes keep theirs in memory: they never read best/
 
     def load_best(self) -> bool:
         """Put the best evaluated weights into the model (from memory or `best_dir`); False
