@@ -50,7 +50,7 @@ def source_section(spec: str):
 
 def dev_scores(metrics: dict | None) -> dict:
     """Strict micro F1 over layers (the update's decision metric) and attribution micro F1."""
-    from whosaid.training.train import flat_metrics
+    from whosaid.training.dev_eval import flat_metrics
 
     if not metrics:
         return {"micro_f1": None, "attribution_f1": None}

@@ -80,3 +80,12 @@ def test_console_log_lines_keep_numbers_numbers(capsys):
     NumbersPrinter().on_log(None, state, None, logs=logs)
     line = json.loads(capsys.readouterr().out)
     assert line == {"step": 7, "eval_micro_f1": 0.1235, "eval_attribution_f1": 0.5, "loss": 1.235, "epoch": 2.0}
+
+
+def test_unknown_best_model_metric_fails_before_training(smoke_config, tmp_path):
+    from whosaid.errors import WhosaidError
+    from whosaid.training.train import train
+
+    with pytest.raises(WhosaidError, match="metric_for_best_model: no dev metric 'attribution_CUE_F1'.*attribution_CUE_f1"):
+        train(smoke_config("training.metric_for_best_model=attribution_CUE_F1"), tmp_path / "run")
+    assert not list((tmp_path / "run").glob("checkpoints/checkpoint-*"))

@@ -30,3 +30,11 @@ def flat_metrics(metrics: dict) -> dict[str, float]:
     if "stance" in metrics:
         out["stance_macro_f1"] = metrics["stance"]["macro_f1"]
     return out
+
+
+def selectable_metrics(schema) -> list[str]:
+    """The names `training.metric_for_best_model` can take with this schema."""
+    names = ["micro_f1", "attribution_f1", "stance_macro_f1"]
+    for layer in schema.layer_names:
+        names += [f"{layer}_{label}_f1" for label in (*schema.layers[layer], "micro", "macro")]
+    return names

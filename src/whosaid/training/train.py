@@ -31,7 +31,7 @@ from whosaid.errors import WhosaidError
 from whosaid.files import write_json_atomic, write_text_atomic
 from whosaid.schema import Schema
 from whosaid.training.data import LoadedSource, load_configured_source
-from whosaid.training.dev_eval import evaluate_model
+from whosaid.training.dev_eval import evaluate_model, selectable_metrics
 from whosaid.windows.encoding import IGNORE, EncodingSettings, encode_documents
 
 log = logging.getLogger("whosaid.training.train")
@@ -159,6 +159,9 @@ def fit(cfg: Config, data: TrainingData, model, run_dir: Path, resume_from: str 
     from whosaid.training.trainer import JsonLog, WhosaidTrainer
 
     dev_docs = data.dev_documents
+    if dev_docs and cfg.training.metric_for_best_model not in selectable_metrics(data.schema):
+        raise WhosaidError(f"training.metric_for_best_model: no dev metric {cfg.training.metric_for_best_model!r}; "
+                           f"known: {', '.join(selectable_metrics(data.schema))}")
     train_ds = Dataset.from_list(data.records)
     trainer = WhosaidTrainer(
         model=model, args=training_arguments(cfg, run_dir / "checkpoints", bool(dev_docs)),
