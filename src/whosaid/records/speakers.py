@@ -756,6 +756,7 @@ class _Resolver:
         self.trace: list | None = None
         self._subjects: dict[int, int | None] = {}
         self._lines: dict[int, list[int]] | None = None
+        self._line_word_cache: dict[int, list[int]] = {}  # _line_words per line, computed once
 
     # ---------------------------------------------------------- vocabulary
 
@@ -1879,11 +1880,15 @@ class _Resolver:
         return None
 
     def _line_words(self, ln: int) -> list[int]:
+        """The word tokens of line `ln` (cached: a one-line article is asked about often)."""
+        if ln in self._line_word_cache:
+            return self._line_word_cache[ln]
         if self._lines is None:
             self._lines = {}
             for k, t in enumerate(self.toks):
                 self._lines.setdefault(t.line, []).append(k)
-        return [k for k in self._lines.get(ln, []) if self.toks[k].word]
+        words = self._line_word_cache[ln] = [k for k in self._lines.get(ln, []) if self.toks[k].word]
+        return words
 
     def _is_header(self, ks: list[int]) -> bool:
         return bool(ks) and len(ks) <= 4 and all(self.toks[k].text.isupper() for k in ks)
