@@ -88,3 +88,16 @@ def test_train_on_an_export_with_a_huge_integer_one_line(repo_root, tmp_path, ca
     line = one_line(capsys.readouterr().err)
     assert rc == 2 and f"{bad}: invalid JSON: Exceeds the limit" in line
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_evaluate_on_an_export_with_a_huge_integer_one_line(tmp_path, capsys):
+    from whosaid.cli.evaluate import main
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "vocab.txt").write_text("[PAD]\n")
+    bad = huge_export(tmp_path / "bad.json")
+    rc = main(["--model", str(model), "--data", str(bad)])
+    line = one_line(capsys.readouterr().err)
+    assert rc == 2 and f"{bad}: invalid JSON: Exceeds the limit" in line
