@@ -461,3 +461,12 @@ def test_a_2mb_article_predicts_end_to_end_in_under_3_minutes(tiny_model, tmp_pa
     assert len(rec["text"]) >= 2_000_000 and rec["spans"]
     assert all(rec["text"][s["start"]:s["end"]] == s["text"] for s in rec["spans"][:1000])
     assert seconds < 180, seconds
+
+
+def test_progress_bar_counts_articles_and_words_per_second(tiny_model, tmp_path, capsys, fast):
+    src = articles(tmp_path / "in.jsonl", 25, sentences=1)
+    rc, out, err = run(["--model", tiny_model, "--chunk-size", "10", src], capsys)
+    assert rc == 0 and len(out.splitlines()) == 25
+    assert "25/25" in err and "article" in err and "words/s" in err
+    rc, _, err = run(["--model", tiny_model, "--no-progress", src], capsys)
+    assert rc == 0 and "words/s" not in err
