@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
                       overwrite=args.overwrite, chunk_size=args.chunk_size, model_dir=args.model)
     except WhosaidError as exc:
         return fail(exc)
+    except KeyboardInterrupt:  # while the inputs are read
+        print("interrupted: nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     try:
         return _predict(args, job, PredictionInterrupted, run)
     except KeyboardInterrupt:  # while the model loads, say (during prediction: PredictionInterrupted)
