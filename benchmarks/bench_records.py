@@ -9,7 +9,7 @@ spans and stance-free cues, as a model would predict them. Timed, each the media
 of three runs, in CPU seconds of this process (other jobs on the machine do not
 count) and wall seconds:
 
-- `assemble_attributions`: predicted spans -> attributions (issue 12: near-linear);
+- `assemble_attributions`: predicted spans -> attributions (near-linear in the number of spans);
 - `resolve_document_speakers`: every speaker resolved to the article's entities;
 - `article_record`: the JSON record (with the speakers table).
 

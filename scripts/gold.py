@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "data" / "polnear-gold"
-SECOND = ROOT / "data" / "gold-agreement" / "polnear"
+SECOND = ROOT / "data" / "gold-agreement" / "second-annotations"
 STANCES = ("SUPPORT", "OPPOSE", "NEUTRAL")
 NUMBER_WORDS = re.compile(
     r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"

@@ -12,7 +12,7 @@ from whosaid.readers.gold_check import check_gold_dir
 def test_project_gold_is_valid(repo_root, polnear_dir, capsys):
     n, problems = check_gold_dir(repo_root / "data" / "polnear-gold", polnear_dir)
     assert n >= 295 and problems == []
-    second, problems = check_gold_dir(repo_root / "data" / "gold-agreement" / "polnear", polnear_dir)
+    second, problems = check_gold_dir(repo_root / "data" / "gold-agreement" / "second-annotations", polnear_dir)
     assert second >= 50 and problems == []
     assert main([str(repo_root / "data" / "polnear-gold"), "--polnear", str(polnear_dir)]) == 0
 

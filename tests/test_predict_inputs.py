@@ -18,7 +18,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from whosaid.cli.predict import main
@@ -26,21 +25,12 @@ from whosaid.inference.predictor import Predictor
 from whosaid.readers.articles import read_inputs
 from whosaid.schema import Schema
 from whosaid.windows.encoding import EncodingSettings
-from tiny_models import build_tiny_model
+from tiny_models import HashBackend, build_tiny_model
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "seeds" / "000_6e1d9f0e23a31894.txt"
 
 
-class HashBackend:
-    """Logits from the token ids alone: decisive, deterministic, cheap."""
-
-    def __init__(self, width: int):
-        self.width = width
-
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        tags = (input_ids * 2654435761 % 97)[..., None] % self.width
-        return np.where(np.arange(self.width) == tags, 6.0, 0.0).astype(np.float32)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import uuid
 from pathlib import Path
 from unittest import mock
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,15 +23,9 @@ from whosaid.cli.predict import main
 from whosaid.inference.predictor import Predictor
 from whosaid.schema import Schema
 from whosaid.windows.encoding import EncodingSettings
+from tiny_models import HashBackend
 
 
-class HashBackend:
-    def __init__(self, width: int):
-        self.width = width
-
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        tags = (input_ids * 2654435761 % 97)[..., None] % self.width
-        return np.where(np.arange(self.width) == tags, 6.0, 0.0).astype(np.float32)
 
 
 @pytest.fixture(scope="module")

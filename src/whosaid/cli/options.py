@@ -65,3 +65,22 @@ def add_scoring_options(parser: argparse.ArgumentParser, model_help: str) -> Non
     parser.add_argument("--output", help="write the results JSON here (atomically; never a data file)")
     add_overwrite_option(parser)
     add_model_options(parser, required=False, model_help=model_help)
+
+
+def scoring_predictor(args: argparse.Namespace, data: list[str]):
+    """For the scoring commands: refuse a bad --output (never a data file, never inside a
+    directory read) and a missing model directory before any work; then the Predictor
+    of --model, or None without one."""
+    from whosaid.cli import check_output
+    from whosaid.readers.sources import source_path
+
+    paths = [source_path(d, args.polnear) for d in data]
+    check_output(args.output, args, reads=paths, read_dirs=[args.model, args.overlays or None, *paths])
+    if not args.model:
+        return None
+    from whosaid.files import check_model_dir
+
+    check_model_dir(args.model)  # a missing model directory is told at once, not after loading torch
+    from whosaid.inference.predictor import Predictor
+
+    return Predictor.from_pretrained(args.model, **predictor_options(args))

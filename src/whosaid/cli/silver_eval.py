@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from whosaid.cli import check_output, fail, show_result
-from whosaid.cli.options import add_scoring_options, parse_model_args, predictor_options
+from whosaid.cli import fail, show_result
+from whosaid.cli.options import add_scoring_options, parse_model_args, scoring_predictor
 from whosaid.errors import WhosaidError
 
 
@@ -28,20 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_model_args(build_parser(), argv, default_model=False)
     from whosaid.evaluation.silver_eval import default_sources, format_quality, silver_eval
 
-    try:  # the output is checked before any work: never a data file, never inside a directory read
-        from whosaid.readers.sources import source_path
-
-        data = [source_path(d, args.polnear) for d in (args.data or [])]
-        check_output(args.output, args, reads=data, read_dirs=[args.model, args.overlays or None, *data])
-        if args.model:
-            from whosaid.files import check_model_dir
-
-            check_model_dir(args.model)  # a missing model directory is told at once, not after loading torch
-        predictor = None
-        if args.model:
-            from whosaid.inference.predictor import Predictor
-
-            predictor = Predictor.from_pretrained(args.model, **predictor_options(args))
+    try:
+        predictor = scoring_predictor(args, args.data or [])
         sources = args.data or default_sources(args.polnear)
         result = silver_eval(sources, polnear=args.polnear, overlays=args.overlays, predictor=predictor,
                              model_name=args.model)

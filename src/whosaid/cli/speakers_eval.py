@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import argparse
 
-from whosaid.cli import check_output, fail, show_result
-from whosaid.cli.options import add_scoring_options, parse_model_args, predictor_options
+from whosaid.cli import fail, show_result
+from whosaid.cli.options import add_scoring_options, parse_model_args, scoring_predictor
 from whosaid.errors import WhosaidError
 
 
@@ -35,20 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         return fail("--errors must be at least 0")
     from whosaid.evaluation.speakers import format_speakers, speakers_eval
 
-    try:  # the output is checked before any work: never a data file, never inside a directory read
-        from whosaid.readers.sources import source_path
-
-        data = [source_path(d, args.polnear) for d in [args.data]]
-        check_output(args.output, args, reads=data, read_dirs=[args.model, args.overlays or None, *data])
-        if args.model:
-            from whosaid.files import check_model_dir
-
-            check_model_dir(args.model)  # a missing model directory is told at once, not after loading torch
-        predictor = None
-        if args.model:
-            from whosaid.inference.predictor import Predictor
-
-            predictor = Predictor.from_pretrained(args.model, **predictor_options(args))
+    try:
+        predictor = scoring_predictor(args, [args.data])
         result = speakers_eval(args.data, split=args.split, polnear=args.polnear, overlays=args.overlays or None,
                                predictor=predictor, model_name=args.model, with_ablation=args.ablation,
                                errors=args.errors)

@@ -4,7 +4,7 @@ Export (`export_onnx`; on the command line `whosaid export-onnx`):
 
 1. the saved `WhosaidModel` is loaded with eager attention (its traced graph is
    plain MatMul/Softmax, which onnxruntime ran faster than an SDPA export in the
-   measurements of issue 5 and which its BERT optimizer recognises) and exported with the TorchScript exporter
+   inference benchmarks and which its BERT optimizer recognises) and exported with the TorchScript exporter
    (opset 17; inputs `input_ids`, `attention_mask` and, for encoders that read
    token types, `token_type_ids`; output `logits`; batch and sequence axes dynamic);
 2. onnxruntime's BERT graph optimizer fuses embeddings, attention, GELU and

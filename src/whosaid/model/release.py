@@ -146,7 +146,8 @@ def release(run_model: str | Path, target: str | Path, *, data: str = "polnear:d
         fp32 = evaluate(run_model, data, **kwargs)
         fp16 = evaluate(staging, data, **kwargs)
         a, b = strict_f1_by_label(fp32), strict_f1_by_label(fp16)
-        check = {"source": str(run_model), "data": data, "tolerance": tolerance, "batch_size": batch_size,
+        check = {"source": f"{run_model.parent.name}/{run_model.name}",  # no machine path in the repository
+                 "data": data, "tolerance": tolerance, "batch_size": batch_size,
                  "max_abs_difference": max((abs(a[k] - b.get(k, 0.0)) for k in a), default=0.0),
                  "float32": {k: fp32[k] for k in ("layers", "attributions", "stance") if k in fp32},
                  "float16": {k: fp16[k] for k in ("layers", "attributions", "stance") if k in fp16}}
